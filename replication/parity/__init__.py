@@ -1,0 +1,48 @@
+"""Agreement with R, per method: what ``replicate parity`` prints.
+
+Each method family has a module here (``correlation``, ``elasticnet``, ...) exposing
+``parity_rows(live: bool) -> list[ParityRow]``: the largest relative difference of our
+numbers from R's, computed against live R when ``live`` is true and R is present, else
+against the frozen fixtures. Modules are discovered, so a family adds its rows by
+adding its module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class ParityRow:
+    method: str          # e.g. "cor_test spearman p-value"
+    reference: str       # the R call, e.g. "cor.test(method='spearman')"
+    cases: int           # how many cases were compared
+    max_rel_diff: float  # largest relative difference over the cases
+    tolerance: float     # METHODS.md section 3
+    source: str          # "live R" or "frozen fixture <name>"
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.max_rel_diff <= self.tolerance
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["ok"] = self.ok
+        return d
+
+
+def family_modules() -> list[str]:
+    import replication.parity as pkg  # noqa: PLC0415
+
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
+
+
+def collect(live: bool) -> list[ParityRow]:
+    rows: list[ParityRow] = []
+    for name in family_modules():
+        mod = importlib.import_module(f"replication.parity.{name}")
+        rows.extend(mod.parity_rows(live))
+    return rows
