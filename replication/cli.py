@@ -1,0 +1,245 @@
+"""The ``replicate`` command line.
+
+    replicate run all|<study> [--data synthetic|PATH] [--seed N] [--out DIR]
+    replicate fixtures regen [--only NAME] | check [--only NAME]
+    replicate parity [--format table|json] [--frozen]
+    replicate check-published [--paper NAME] [--format table|json|csv]
+
+Failures exit non-zero with a one-line reason; long work shows progress on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from replication import __version__
+
+err = Console(stderr=True)
+out = Console()
+
+
+class _Failure(click.ClickException):
+    """One-line failure: ``error: <reason>`` and exit status 1."""
+
+    def show(self, file=None):  # noqa: D401 - click API
+        click.echo(f"error: {self.message}", err=True)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="replicate")
+def main() -> None:
+    """Re-run published studies of English children's social care, with every number held against R."""
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _load_panel(data: str, seed: int):
+    from replication.data import load_panel  # noqa: PLC0415
+
+    if data == "synthetic":
+        return load_panel("synthetic", seed=seed)
+    path = Path(data)
+    if not path.exists():
+        raise _Failure(f"--data {data}: no such file (give 'synthetic' or a panel written by `replicate data build`)")
+    return load_panel(path)
+
+
+@main.command()
+@click.argument("study")
+@click.option("--data", default="synthetic", show_default=True,
+              help="'synthetic' (built-in generator) or a panel parquet file in the project's schema.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the synthetic panel.")
+@click.option("--out", "out_dir", default="replication-output", show_default=True,
+              type=click.Path(file_okay=False), help="Output directory.")
+def run(study: str, data: str, seed: int, out_dir: str) -> None:
+    """Run STUDY ('all' or one of the studies) and write its tables and figures to --out."""
+    from replication.papers import STUDIES, study_module  # noqa: PLC0415
+    from replication.papers.panel_correlations import run as run_panel_correlations  # noqa: PLC0415
+
+    if study != "all" and study not in STUDIES:
+        raise _Failure(f"unknown study {study!r}; choose 'all' or one of: {', '.join(STUDIES)}")
+    wanted = list(STUDIES) if study == "all" else [study]
+    t0 = time.perf_counter()
+    try:
+        panel = _load_panel(data, seed)
+    except (ValueError, FileNotFoundError) as exc:
+        raise _Failure(str(exc)) from exc
+    err.print(f"data: {panel.label}")
+    out_path = Path(out_dir)
+    out_path.mkdir(parents=True, exist_ok=True)
+    results = []
+    not_built = []
+    with _progress() as prog:
+        if study == "all":
+            task = prog.add_task("panel correlations", total=None)
+
+            def cb(done, total, label, _task=task):
+                prog.update(_task, completed=done, total=total, description=f"panel correlations: {label}")
+
+            results.append(run_panel_correlations(panel, progress=cb))
+        for name in wanted:
+            mod = study_module(name)
+            if mod is None:
+                not_built.append(name)
+                continue
+            task = prog.add_task(name, total=None)
+
+            def cb(done, total, label, _task=task, _name=name):
+                prog.update(_task, completed=done, total=total, description=f"{_name}: {label}")
+
+            try:
+                results.append(mod.run(panel, progress=cb))
+            except (ValueError, KeyError) as exc:
+                raise _Failure(f"{name}: {exc}") from exc
+    written = []
+    for res in results:
+        written.extend(res.write(out_path))
+    manifest = {
+        "version": __version__,
+        "data": panel.label,
+        "ran": [r.study for r in results],
+        "not_built": not_built,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    (out_path / "run.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    for res in results:
+        out.print(f"[green]ran[/green] {res.study}: {len(res.tables)} tables, {len(res.figures)} figures "
+                  f"-> {out_path / res.study}")
+    for name in not_built:
+        out.print(f"[yellow]not built yet[/yellow] {name}: its study module does not exist in this version; nothing was run for it")
+    out.print(f"wrote {len(written)} files to {out_path} in {manifest['seconds']} s")
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@main.group()
+def fixtures() -> None:
+    """Frozen R outputs in fixtures/r: regenerate them, or check them against live R."""
+
+
+@fixtures.command("regen")
+@click.option("--only", "only", multiple=True, help="Fixture name (repeatable); default all.")
+def fixtures_regen(only: tuple[str, ...]) -> None:
+    """Regenerate fixtures through the R bridge (the only way they change)."""
+    from replication.rbridge import RError, RNotAvailable  # noqa: PLC0415
+    from replication.rbridge.fixtures import fixture_names, regen  # noqa: PLC0415
+
+    names = list(only) or fixture_names()
+    unknown = sorted(set(names) - set(fixture_names()))
+    if unknown:
+        raise _Failure(f"no fixture named {', '.join(unknown)} (see fixtures/r/)")
+    with _progress() as prog:
+        task = prog.add_task("regenerating fixtures", total=len(names))
+        for name in names:
+            prog.update(task, description=f"regenerating {name}")
+            try:
+                fx = regen(name)
+            except (RNotAvailable, RError) as exc:
+                raise _Failure(f"{name}: {exc}") from exc
+            prog.advance(task)
+            out.print(f"regenerated {name} (R {fx.meta['r_versions'].get('R')})")
+
+
+@fixtures.command("check")
+@click.option("--only", "only", multiple=True, help="Fixture name (repeatable); default all.")
+def fixtures_check(only: tuple[str, ...]) -> None:
+    """Compare frozen fixtures with live R; say which side moved. Exit 1 if any moved."""
+    from replication.rbridge import r_available  # noqa: PLC0415
+    from replication.rbridge.fixtures import check, fixture_names  # noqa: PLC0415
+
+    if not r_available():
+        raise _Failure("R is not installed: apt-get install r-base-core r-cran-jsonlite and the reference packages")
+    names = list(only) or fixture_names()
+    table = Table("fixture", "status", "max rel diff", "where", "note")
+    bad = 0
+    with _progress() as prog:
+        task = prog.add_task("checking fixtures", total=len(names))
+        for name in names:
+            res = check(name)
+            bad += res.status != "same"
+            table.add_row(name, res.status, f"{res.max_rel_diff:.3g}", res.where, res.message)
+            prog.advance(task)
+    out.print(table)
+    if bad:
+        raise _Failure(f"{bad} fixture(s) differ from live R (see the table)")
+
+
+# --------------------------------------------------------------------------- parity
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--frozen", is_flag=True, help="Compare with the frozen fixtures even when R is present.")
+def parity(fmt: str, frozen: bool) -> None:
+    """Largest relative difference from R per method, against its tolerance. Exit 1 if any is out."""
+    from replication.parity import collect  # noqa: PLC0415
+    from replication.parity.versions import stack_versions  # noqa: PLC0415
+    from replication.rbridge import r_available  # noqa: PLC0415
+
+    live = r_available() and not frozen
+    rows = collect(live=live)
+    versions = stack_versions(with_r=live)
+    if fmt == "json":
+        click.echo(json.dumps({"live": live, "versions": versions, "rows": [r.as_dict() for r in rows]}, indent=1))
+    else:
+        table = Table("method", "R reference", "cases", "max rel diff", "tolerance", "ok", "against")
+        for r in rows:
+            table.add_row(r.method, r.reference, str(r.cases), f"{r.max_rel_diff:.3g}", f"{r.tolerance:.0e}",
+                          "[green]yes[/green]" if r.ok else "[red]NO[/red]", r.source)
+        out.print(table)
+        out.print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    failed = [r for r in rows if not r.ok]
+    if failed:
+        raise _Failure(f"{len(failed)} method(s) outside tolerance: " + "; ".join(f"{r.method} ({r.note})" for r in failed))
+
+
+# --------------------------------------------------------------------------- published
+
+
+@main.command("check-published")
+@click.option("--paper", default=None, help="One study (default: all four).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def check_published_cmd(paper: str | None, fmt: str) -> None:
+    """Check the internal consistency of the numbers the papers print (METHODS section 4)."""
+    try:
+        from replication.published.checks import check_published  # noqa: PLC0415
+    except ModuleNotFoundError as exc:
+        raise _Failure("the published-numbers checker is not built in this version") from exc
+    try:
+        records = [r.as_dict() for r in check_published(paper)]
+    except KeyError as exc:
+        raise _Failure(str(exc)) from exc
+    if fmt == "json":
+        click.echo(json.dumps(records, indent=1, default=str))
+    elif fmt == "csv":
+        import pandas as pd  # noqa: PLC0415
+
+        click.echo(pd.DataFrame(records).to_csv(index=False), nl=False)
+    else:
+        table = Table("paper", "location", "quantity", "reported", "recomputed", "status", "note")
+        colour = {"consistent": "green", "inconsistent": "red", "not_checkable": "yellow"}
+        for r in records:
+            rec = r["recomputed"]
+            rec_s = f"{rec:.4g}" if isinstance(rec, float) else str(rec)
+            table.add_row(r["paper"], r["location"], r["quantity"], str(r["reported"]), rec_s,
+                          f"[{colour[r['status']]}]{r['status']}[/]", r["note"])
+        out.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
