@@ -229,8 +229,13 @@ def require_r() -> None:
         )
 
 
-def _run_json(payload: str, code: str, packages: list[str], seed: int | None) -> str:
-    run = _rpy2_run()
+def _run_json(payload: str, code: str, packages: list[str], seed: int | None,
+              transport: str | None = None) -> str:
+    if transport not in (None, "rpy2", "Rscript"):
+        raise ValueError(f"transport must be 'rpy2', 'Rscript' or None, got {transport!r}")
+    run = None if transport == "Rscript" else _rpy2_run()
+    if transport == "rpy2" and run is None:
+        raise RNotAvailable("rpy2 is not usable here: pip install 'rpy2>=3.5,<3.6' (needs r-base-dev)")
     packages_json = json.dumps(packages)
     if run is not None:
         import rpy2.robjects as ro  # noqa: PLC0415
@@ -258,17 +263,18 @@ def _run_json(payload: str, code: str, packages: list[str], seed: int | None) ->
 
 
 def call_r(code: str, data: dict[str, Any] | None = None, packages: tuple[str, ...] | list[str] = (),
-           seed: int | None = None) -> RResult:
+           seed: int | None = None, transport: str | None = None) -> RResult:
     """Evaluate R ``code`` with ``input`` bound to ``data`` converted to R; return its value.
 
     ``packages`` are attached first (a missing one raises :class:`RNotAvailable` naming its
     Debian package). With ``seed``, R runs ``RNGkind("Mersenne-Twister", "Inversion",
     "Rejection"); set.seed(seed)`` first. R errors raise :class:`RError`; R warnings are
-    collected in :attr:`RResult.warnings`, in order.
+    collected in :attr:`RResult.warnings`, in order. ``transport`` forces "rpy2" or
+    "Rscript" (default: rpy2 when importable).
     """
     require_r()
     payload = json.dumps(_encode(data or {}), allow_nan=False)
-    raw = _run_json(payload, code, list(packages), seed)
+    raw = _run_json(payload, code, list(packages), seed, transport)
     out = json.loads(raw)
     if "missing_package" in out:
         p = out["missing_package"]
