@@ -40,8 +40,24 @@ def _progress() -> Progress:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="replicate")
-def main() -> None:
+def cli() -> None:
     """Re-run published studies of English children's social care, with every number held against R."""
+
+
+def main() -> None:
+    """Console entry point: any unexpected failure ends with a one-line reason and exit 1.
+
+    Set CSC_DEBUG=1 to see the traceback instead.
+    """
+    import os  # noqa: PLC0415
+
+    try:
+        cli(standalone_mode=True)
+    except Exception as exc:  # noqa: BLE001 - last-resort reporting of the CLI
+        if os.environ.get("CSC_DEBUG"):
+            raise
+        click.echo(f"error: {type(exc).__name__}: {exc} (CSC_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(1)
 
 
 # --------------------------------------------------------------------------- run
@@ -58,7 +74,7 @@ def _load_panel(data: str, seed: int):
     return load_panel(path)
 
 
-@main.command()
+@cli.command()
 @click.argument("study")
 @click.option("--data", default="synthetic", show_default=True,
               help="'synthetic' (built-in generator) or a panel parquet file in the project's schema.")
@@ -108,6 +124,19 @@ def run(study: str, data: str, seed: int, out_dir: str) -> None:
     written = []
     for res in results:
         written.extend(res.write(out_path))
+    from replication.parity.versions import stack_versions  # noqa: PLC0415
+    from replication.report import write_report  # noqa: PLC0415
+
+    checks = None
+    try:
+        from replication.published.checks import check_published  # noqa: PLC0415
+
+        checks = [c.as_dict() for c in check_published(None)]
+    except ModuleNotFoundError:
+        pass
+    report = write_report(results, out_path, data_label=panel.label, not_built=not_built,
+                          versions=stack_versions(with_r=False), checks=checks)
+    written.extend([report, out_path / "results.json"])
     manifest = {
         "version": __version__,
         "data": panel.label,
@@ -127,7 +156,7 @@ def run(study: str, data: str, seed: int, out_dir: str) -> None:
 # --------------------------------------------------------------------------- fixtures
 
 
-@main.group()
+@cli.group()
 def fixtures() -> None:
     """Frozen R outputs in fixtures/r: regenerate them, or check them against live R."""
 
@@ -182,20 +211,29 @@ def fixtures_check(only: tuple[str, ...]) -> None:
 # --------------------------------------------------------------------------- parity
 
 
-@main.command()
+@cli.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--frozen", is_flag=True, help="Compare with the frozen fixtures even when R is present.")
-def parity(fmt: str, frozen: bool) -> None:
-    """Largest relative difference from R per method, against its tolerance. Exit 1 if any is out."""
-    from replication.parity import collect  # noqa: PLC0415
+@click.option("--update-baseline", is_flag=True,
+              help="Record these differences and versions as the baseline later runs are compared with.")
+def parity(fmt: str, frozen: bool, update_baseline: bool) -> None:
+    """Largest relative difference from R per method, against its tolerance. Exit 1 if any is out.
+
+    When a method leaves its tolerance, the versions are compared with those recorded in the
+    baseline (fixtures/parity_baseline.json) to say which side moved: Python's stack or R's.
+    """
+    from replication.parity import collect, load_baseline, moved_versions, write_baseline  # noqa: PLC0415
     from replication.parity.versions import stack_versions  # noqa: PLC0415
     from replication.rbridge import r_available  # noqa: PLC0415
 
     live = r_available() and not frozen
     rows = collect(live=live)
     versions = stack_versions(with_r=live)
+    baseline = load_baseline()
+    moved = moved_versions(baseline, versions) if baseline else []
     if fmt == "json":
-        click.echo(json.dumps({"live": live, "versions": versions, "rows": [r.as_dict() for r in rows]}, indent=1))
+        click.echo(json.dumps({"live": live, "versions": versions, "moved_since_baseline": moved,
+                               "rows": [r.as_dict() for r in rows]}, indent=1))
     else:
         table = Table("method", "R reference", "cases", "max rel diff", "tolerance", "ok", "against")
         for r in rows:
@@ -203,15 +241,23 @@ def parity(fmt: str, frozen: bool) -> None:
                           "[green]yes[/green]" if r.ok else "[red]NO[/red]", r.source)
         out.print(table)
         out.print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+        if moved:
+            out.print("moved since the baseline: " + ", ".join(moved))
+    if update_baseline:
+        path = write_baseline(rows, versions)
+        err.print(f"baseline written to {path}")
     failed = [r for r in rows if not r.ok]
     if failed:
-        raise _Failure(f"{len(failed)} method(s) outside tolerance: " + "; ".join(f"{r.method} ({r.note})" for r in failed))
+        side = ("; moved since the baseline: " + ", ".join(moved)) if moved else \
+            "; no version moved since the baseline: the change is in this project's code"
+        raise _Failure(f"{len(failed)} method(s) outside tolerance: "
+                       + "; ".join(f"{r.method} ({r.max_rel_diff:.3g} > {r.tolerance:.0e})" for r in failed) + side)
 
 
 # --------------------------------------------------------------------------- published
 
 
-@main.command("check-published")
+@cli.command("check-published")
 @click.option("--paper", default=None, help="One study (default: all four).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 def check_published_cmd(paper: str | None, fmt: str) -> None:
@@ -242,4 +288,4 @@ def check_published_cmd(paper: str | None, fmt: str) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

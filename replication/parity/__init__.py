@@ -37,7 +37,8 @@ class ParityRow:
 def family_modules() -> list[str]:
     import replication.parity as pkg  # noqa: PLC0415
 
-    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)
+                  if not m.name.startswith("_") and m.name != "versions")
 
 
 def collect(live: bool) -> list[ParityRow]:
@@ -46,3 +47,35 @@ def collect(live: bool) -> list[ParityRow]:
         mod = importlib.import_module(f"replication.parity.{name}")
         rows.extend(mod.parity_rows(live))
     return rows
+
+
+def baseline_path():
+    """``fixtures/parity_baseline.json`` in the source tree."""
+    from replication.rbridge.fixtures import fixtures_root  # noqa: PLC0415
+
+    return fixtures_root().parent / "parity_baseline.json"
+
+
+def load_baseline() -> dict | None:
+    import json  # noqa: PLC0415
+
+    p = baseline_path()
+    return json.loads(p.read_text()) if p.is_file() else None
+
+
+def write_baseline(rows: list[ParityRow], versions: dict[str, str]):
+    import datetime  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    p = baseline_path()
+    doc = {"date": datetime.date.today().isoformat(), "versions": versions,
+           "rows": [r.as_dict() for r in rows]}
+    p.write_text(json.dumps(doc, indent=1) + "\n")
+    return p
+
+
+def moved_versions(baseline: dict, versions: dict[str, str]) -> list[str]:
+    """'name old -> new' for every package whose version differs from the baseline's."""
+    old = baseline.get("versions", {})
+    return [f"{k} {old.get(k)} -> {versions.get(k)}" for k in sorted(set(old) | set(versions))
+            if k in old and k in versions and old.get(k) != versions.get(k)]

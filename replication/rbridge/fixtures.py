@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from replication.rbridge.core import _decode, _encode, backend, call_r, r_versions
+from replication.rbridge.core import _decode, _encode, backend, r_versions
 
 RNGKIND = ("Mersenne-Twister", "Inversion", "Rejection")
 
