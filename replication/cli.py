@@ -268,7 +268,7 @@ def check_published_cmd(paper: str | None, fmt: str) -> None:
         raise _Failure("the published-numbers checker is not built in this version") from exc
     try:
         records = [r.as_dict() for r in check_published(paper)]
-    except KeyError as exc:
+    except (KeyError, ValueError) as exc:
         raise _Failure(str(exc)) from exc
     if fmt == "json":
         click.echo(json.dumps(records, indent=1, default=str))
