@@ -147,7 +147,9 @@ def _decode(obj: Any) -> Any:
     if cls == "null":
         return None
     if cls in ("double", "integer", "logical", "character"):
-        data = _as_list(obj.get("data"))
+        raw = obj.get("data", [])
+        # jsonlite unboxes a length-1 vector, so a single NA arrives as JSON null
+        data = [None] if raw is None else _as_list(raw)
         if cls == "double":
             arr: Any = np.array([_SPECIAL[v] if isinstance(v, str) else v for v in data], dtype=np.float64)
         elif cls == "integer":
@@ -198,10 +200,19 @@ def _rpy2_run():
     """The in-process ``.csc_run`` through rpy2, or None when rpy2 is unusable."""
     if os.environ.get("CSC_RBRIDGE", "").lower() == "rscript":
         return None
+    # Starting the embedded R prepends R's library directories to LD_LIBRARY_PATH in this
+    # process's environment; a Python started from here (joblib/loky workers) would then load
+    # the system's libpython and lose its site-packages. R's libraries are loaded by then.
+    ld_path = os.environ.get("LD_LIBRARY_PATH")
     try:
         import rpy2.robjects as ro  # noqa: PLC0415
     except Exception:  # ImportError, or rpy2 present but R's shared library not loadable
         return None
+    finally:
+        if ld_path is None:
+            os.environ.pop("LD_LIBRARY_PATH", None)
+        else:
+            os.environ["LD_LIBRARY_PATH"] = ld_path
     ro.r["source"](str(BRIDGE_R))
     return ro.globalenv[".csc_run"]
 

@@ -200,7 +200,8 @@ def max_rel_diff(a: Any, b: Any, path: str = "") -> tuple[float, str]:
         return 0.0, path
     same = x == y
     denom = np.maximum(np.abs(x), np.abs(y))
-    rel = np.where(same, 0.0, np.abs(x - y) / np.where(denom == 0, 1.0, denom))
+    with np.errstate(invalid="ignore"):
+        rel = np.where(same, 0.0, np.abs(x - y) / np.where(denom == 0, 1.0, denom))
     return float(rel.max()), path
 
 
