@@ -284,7 +284,7 @@ def call_r(code: str, data: dict[str, Any] | None = None, packages: tuple[str, .
     "Rscript" (default: rpy2 when importable).
     """
     require_r()
-    payload = json.dumps(_encode(data or {}), allow_nan=False)
+    payload = json.dumps(_encode({} if data is None else data), allow_nan=False)
     raw = _run_json(payload, code, list(packages), seed, transport)
     out = json.loads(raw)
     if "missing_package" in out:
