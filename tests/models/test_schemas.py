@@ -45,6 +45,15 @@ def _fits():
     yield "stepwise_logit", logistic.stepwise_logit(d, "y", ["x1", "x2"]).final, ("odds_ratio", "wald")
     yield "multinom", multinomial.multinom("m ~ x1 + x2", d), ("y_level", "odds_ratio", "wald")
     yield "polr", ordinal.polr("o ~ x1 + x2", d), ("coef_type",)
+    from models.glmm import glmer_poisson
+
+    rng = np.random.default_rng(2)
+    la = np.repeat(np.arange(30), 6)
+    t = np.tile(np.arange(6.0), 30)
+    counts = rng.poisson(np.exp(2 + (0.1 + rng.normal(0, 0.15, 30)[la]) * t + rng.normal(0, 0.3, 30)[la]))
+    panel = pd.DataFrame({"y": counts, "t": t, "la": la.astype(str)})
+    yield "glmer_poisson nagq=7", glmer_poisson("y ~ t + (1 | la)", panel, nagq=7), ("effect", "group")
+    yield "glmer_poisson slope", glmer_poisson("y ~ t + (1 + t | la)", panel), ("effect", "group")
 
 
 FITS = list(_fits())
