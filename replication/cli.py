@@ -287,5 +287,10 @@ def check_published_cmd(paper: str | None, fmt: str) -> None:
         out.print(table)
 
 
+from replication.data.commands import data as _data_group  # noqa: E402
+
+cli.add_command(_data_group)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
