@@ -120,7 +120,8 @@ def run(study: str, data: str, seed: int, out_dir: str) -> None:
             try:
                 results.append(mod.run(panel, progress=cb))
             except (ValueError, KeyError) as exc:
-                raise _Failure(f"{name}: {exc}") from exc
+                msg = str(exc)
+                raise _Failure(msg if msg.startswith(f"{name}:") else f"{name}: {msg}") from exc
     written = []
     for res in results:
         written.extend(res.write(out_path))
