@@ -1,0 +1,611 @@
+"""Hood & Goldacre (2021): the impact of Ofsted inspections on performance (METHODS section 2).
+
+Reads as the paper's method section:
+
+1. Median rates by event year Y-3 ... Y+3, centred on each LA's first SIF inspection
+   (Figure 1).
+2. For each indicator, a multilevel segmented Poisson regression (:mod:`models.its`):
+   log E[y] = log(offset) + b0 + four stage terms + u_LA, by maximum likelihood with adaptive
+   Gauss-Hermite quadrature (``nagq``, 7 as Stata mepoisson), for all LAs and by judgement
+   (outstanding or good; requires improvement; inadequate). Results as % change with 95%
+   Wald CIs for the four stages (Table 2) and as the seven-year trajectory with Y-3 = 100%
+   (Figures 2-4).
+3. The family of impact models (:data:`models.its.IMPACT_MODELS`) compared by AIC and BIC for
+   every indicator and group (the paper reports choosing "a slope with two step changes").
+
+Independent fits run in parallel (joblib), the progress callback counting finished
+indicator-by-group batches. Every analytic choice is in ``StudyResult.options``.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models import its
+from replication.papers._base import StudyResult
+
+STUDY = "hood2021"
+
+GROUPS: tuple[str, ...] = ("all", "outstanding_good", "requires_improvement", "inadequate")
+"""All LAs, then the three judgement strata of the paper."""
+
+GROUP_LABELS: dict[str, str] = {
+    "all": "All LAs",
+    "outstanding_good": "Outstanding or good",
+    "requires_improvement": "Requires improvement",
+    "inadequate": "Inadequate",
+}
+
+EVENT_YEARS: tuple[int, ...] = tuple(range(-3, 4))
+
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "window": (-3, 3),
+    "stage_scale": "stage",
+    "criterion": "aic",
+    "models": tuple(its.IMPACT_MODELS),
+    "indicators": None,
+    "outcome_kinds": None,
+    "warm_start": True,
+    "overdispersion": "none",
+}
+"""Named options besides nagq, random_slope, impact_model and n_jobs (see :func:`run`)."""
+
+UNIT_KINDS: dict[str, tuple[str, str]] = {
+    "rate_per_10000": ("rate_per_10000", "denominator"),
+    "percentage": ("percentage", "denominator"),
+    "gbp_per_child": ("money", "denominator"),
+    "ratio": ("count", "denominator"),
+    "money_gbp": ("money", "population"),
+    "fte": ("fte", "population"),
+    "count": ("count", "none"),
+    "days": ("amount", "none"),
+    "score": ("amount", "none"),
+}
+"""Panel unit -> (:func:`models.its.its_fit` outcome kind, exposure whose log is the offset).
+
+METHODS section 2: a rate per 10,000 is the count with offset log(child population); a
+percentage the numerator with offset log(denominator); money and FTEs a Poisson
+pseudo-likelihood on the amount with offset log(population) (the entry's own denominator
+for spend per child, the panel's ``child_population`` otherwise). Days and scores (levels
+with no denominator) are a pseudo-likelihood without offset."""
+
+HOOD2021_INDICATORS: tuple[str, ...] = (
+    # rates of service provision (per 10,000 children)
+    "referrals", "assessments", "cin_rate", "section47", "icpc", "cpp_starts", "cpp",
+    "cla_rate",
+    # period of service, timescales and quality (percentages)
+    "cin_2_years_plus", "cpp_2_years_plus", "assessments_within_45_days",
+    "icpc_within_15_days", "re_referrals", "referrals_nfa", "cpp_second_or_subsequent",
+    "cla_missing",
+    # workforce
+    "social_worker_turnover", "agency_worker_rate", "vacancy_rate", "caseload",
+    # expenditure (per child)
+    "spend_per_child", "spend_safeguarding", "spend_cla", "spend_early_help",
+)
+"""The 24 indicators of Table 2, as named in the panel's vocabulary. The paper's own list is
+in its online supplement (not available here); these follow its categories: provision,
+period of service, timescales, quality, workforce and expenditure."""
+
+POPULATION_INDICATOR = "child_population"
+NOT_ANALYSED: frozenset[str] = frozenset({POPULATION_INDICATOR})
+"""Panel entries that are exposures, not performance indicators."""
+
+
+def outcome_kind_for_unit(unit: str, indicator: str = "") -> tuple[str, str]:
+    """(outcome kind, exposure) for a panel unit; see :data:`UNIT_KINDS`."""
+    try:
+        return UNIT_KINDS[str(unit)]
+    except KeyError:
+        raise ValueError(f"indicator {indicator!r}: unit {unit!r} has no outcome kind; known "
+                         f"units {sorted(UNIT_KINDS)}") from None
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _analysis_frame(panel: Any, indicators: Sequence[str] | None,
+                    override: dict[str, str]) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    """Long LA-year-indicator rows with the exposure of each indicator in ``denominator``,
+    joined to each LA's inspection year and judgement; the outcome kind of each indicator."""
+    las = panel.las
+    for col in ("la_code", "inspection_year", "judgement"):
+        if col not in las.columns:
+            raise KeyError(f"panel.las has no column {col!r}")
+    notes = []
+    miss = las["inspection_year"].isna() | las["judgement"].isna()
+    if miss.any():
+        notes.append(f"{int(miss.sum())} LA(s) without a first SIF inspection year or judgement "
+                     f"excluded: {sorted(las.loc[miss, 'la_code'].astype(int).tolist())}")
+    las = las.loc[~miss, ["la_code", "inspection_year", "judgement"]].copy()
+    las["judgement"] = las["judgement"].astype(str)
+    unknown = sorted(set(las["judgement"]) - set(GROUPS[1:]))
+    if unknown:
+        raise ValueError(f"panel.las column 'judgement' has levels {unknown}; "
+                         f"expected {list(GROUPS[1:])}")
+    las["inspection_year"] = las["inspection_year"].astype(int)
+    long = panel.long
+    have = [i for i in dict.fromkeys(long["indicator"]) if i not in NOT_ANALYSED]
+    if indicators is None:
+        indicators = [i for i in HOOD2021_INDICATORS if i in have]
+        absent = [i for i in HOOD2021_INDICATORS if i not in have]
+        if absent:
+            notes.append(f"Indicators of Table 2 absent from this panel: {absent}.")
+        if not indicators:
+            raise ValueError(f"none of the hood2021 indicators is in the panel; have {have}")
+    else:
+        indicators = list(dict.fromkeys(indicators))
+        absent = [i for i in indicators if i not in have]
+        if absent:
+            raise KeyError(f"indicators {absent} are not in the panel; have {have}")
+    long = long[long["indicator"].isin(indicators)]
+    units = long.groupby("indicator", sort=False)["unit"].first()
+    kinds, exposure = {}, {}
+    fractional = []
+    for ind in indicators:
+        kind, expo = outcome_kind_for_unit(units[ind], ind)
+        num = long.loc[long["indicator"] == ind, "numerator"].to_numpy(dtype=float)
+        num = num[np.isfinite(num)]
+        if kind not in its.PSEUDO_KINDS and np.any(num != np.round(num)):
+            kind = "amount"  # e.g. a percentage of FTEs: not a count
+            fractional.append(ind)
+        kinds[ind] = override.get(ind, kind)
+        exposure[ind] = expo
+    if fractional:
+        notes.append(f"Numerators that are not whole counts (FTEs), modelled as amounts by "
+                     f"Poisson pseudo-likelihood with the same offset: {fractional}.")
+    df = long[["la_code", "year", "indicator", "numerator", "denominator"]].copy()
+    by_pop = [i for i in indicators if exposure[i] == "population"]
+    if by_pop:
+        pop = panel.long.loc[panel.long["indicator"] == POPULATION_INDICATOR,
+                             ["la_code", "year", "numerator"]]
+        if pop.empty:
+            raise ValueError(f"indicators {by_pop} need the panel's {POPULATION_INDICATOR!r} "
+                             "(offset log(population)), which is absent")
+        pop = pop.rename(columns={"numerator": "_pop"})
+        df = df.merge(pop, on=["la_code", "year"], how="left")
+        sel = df["indicator"].isin(by_pop)
+        df.loc[sel, "denominator"] = df.loc[sel, "_pop"]
+        df = df.drop(columns="_pop")
+    none = [i for i in indicators if exposure[i] == "none"]
+    df.loc[df["indicator"].isin(none), "denominator"] = np.nan
+    df = df.merge(las, on="la_code", how="inner", validate="many_to_one")
+    return df, kinds, notes
+
+
+# --------------------------------------------------------------------------- figure 1
+
+
+def median_by_event_year(panel: Any, df: pd.DataFrame, indicators: Sequence[str],
+                         years: Iterable[int] = EVENT_YEARS) -> pd.DataFrame:
+    """Median (and quartiles) across LAs of each indicator by event year (Figure 1).
+
+    Values are the panel's own scaled values (``Panel.wide``: numerator / denominator times
+    the unit's scale). Columns: indicator, group, event_year, median, q25, q75, n_la.
+    """
+    years = list(years)
+    wide = panel.wide(indicators=list(indicators))
+    key = df[["la_code", "inspection_year", "judgement"]].drop_duplicates("la_code")
+    w = wide.merge(key, on="la_code", how="inner")
+    w["event_year"] = w["year"] - w["inspection_year"]
+    w = w[w["event_year"].isin(years)]
+    rows = []
+    for group in GROUPS:
+        sub = w if group == "all" else w[w["judgement"] == group]
+        g = sub.groupby("event_year")
+        for ind in indicators:
+            q = g[ind].quantile([0.25, 0.5, 0.75]).unstack()
+            n = g[ind].count()
+            for t in years:
+                has = t in q.index
+                rows.append({
+                    "indicator": ind, "group": group, "event_year": t,
+                    "median": q.loc[t, 0.5] if has else np.nan,
+                    "q25": q.loc[t, 0.25] if has else np.nan,
+                    "q75": q.loc[t, 0.75] if has else np.nan,
+                    "n_la": int(n.get(t, 0)),
+                })
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- fits
+
+
+def _fit_batch(
+    indicator: str,
+    group: str,
+    data: pd.DataFrame,
+    kind: str,
+    *,
+    models: Sequence[str],
+    impact_model: str,
+    nagq: int,
+    random_slope: bool,
+    window: tuple[int, int] | None,
+    stage_scale: str,
+    criterion: str,
+    warm_start: bool,
+    overdispersion: bool,
+) -> dict[str, Any]:
+    """All impact models for one indicator and group; the reported model's stages and trajectory.
+
+    The reported model is fitted first from lme4's default start; with ``warm_start`` the
+    other models start from its variance parameters (theta), which only shortens their
+    optimisation. Runs in a worker: returns plain tables, the errors and the (lme4-worded)
+    warnings.
+    """
+    denominator = None if data["denominator"].isna().all() else "denominator"
+    fits: dict[str, its.ITSFit] = {}
+    errors: list[str] = []
+    caught: list[str] = []
+    start = None
+    for m in dict.fromkeys([impact_model, *models]):
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            try:
+                fits[m] = its.its_fit(data, "numerator", kind, denominator=denominator,
+                                      model=m, nagq=nagq, random_slope=random_slope,
+                                      window=window, start=start,
+                                      overdispersion=overdispersion)
+                if warm_start and start is None and fits[m].converged:
+                    start = np.asarray(fits[m].glmm.theta, dtype=float)
+            except Exception as exc:  # reported in the notes, the cell left empty
+                errors.append(f"{indicator} / {group} / {m}: {type(exc).__name__}: {exc}")
+        caught.extend(dict.fromkeys(" ".join(str(w.message).split()) for w in rec))
+    out: dict[str, Any] = {"indicator": indicator, "group": group, "errors": errors,
+                           "warnings": caught}
+    compared = {m: fits[m] for m in models if m in fits}
+    if compared:
+        tab = its.compare_models(compared, criterion=criterion)
+        tab.insert(0, "group", group)
+        tab.insert(0, "indicator", indicator)
+        out["comparison"] = tab
+    fit = fits.get(impact_model)
+    if fit is not None:
+        pc = its.percent_change(fit, scale=stage_scale)
+        pc.insert(0, "group", group)
+        pc.insert(0, "indicator", indicator)
+        pc["outcome_kind"] = kind
+        pc["likelihood"] = fit.likelihood
+        pc["n_la"] = fit.n_la
+        pc["nobs"] = fit.nobs
+        pc["converged"] = fit.converged
+        out["stages"] = pc
+        tr = its.trajectory(fit, years=EVENT_YEARS)
+        tr.insert(0, "group", group)
+        tr.insert(0, "indicator", indicator)
+        out["trajectory"] = tr
+        out["n_excluded"] = len(fit.excluded)
+    return out
+
+
+def _batches(df: pd.DataFrame, indicators: Sequence[str], kinds: dict[str, str]):
+    cols = ["la_code", "year", "inspection_year", "judgement", "numerator", "denominator"]
+    for ind in indicators:
+        d = df.loc[df["indicator"] == ind, cols].reset_index(drop=True)
+        for group in GROUPS:
+            sub = d if group == "all" else d[d["judgement"] == group].reset_index(drop=True)
+            yield ind, group, sub, kinds[ind]
+
+
+def _run_parallel(tasks: list, fn: Callable, n_jobs: int, progress: Callable | None) -> list:
+    total = len(tasks)
+    results = []
+    if n_jobs == 1 or total <= 1:
+        for i, (ind, group, data, kind) in enumerate(tasks, 1):
+            results.append(fn(ind, group, data, kind))
+            if progress is not None:
+                progress(i, total, f"{ind} / {group}")
+        return results
+    from joblib import Parallel, delayed
+
+    par = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
+    gen = par(delayed(fn)(ind, group, data, kind) for ind, group, data, kind in tasks)
+    for i, res in enumerate(gen, 1):
+        results.append(res)
+        if progress is not None:
+            progress(i, total, f"{res['indicator']} / {res['group']}")
+    return results
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _fmt(est: float, lo: float, hi: float) -> str:
+    if not np.isfinite(est):
+        return ""
+    return f"{est:.1f} ({lo:.1f}, {hi:.1f})"
+
+
+def table2_wide(stages: pd.DataFrame) -> pd.DataFrame:
+    """Table 2 as printed: one row per indicator and group, "% (low, high)" per stage."""
+    s = stages.assign(cell=[_fmt(e, lo, hi) for e, lo, hi in
+                            zip(stages["pct_change"], stages["conf_low"], stages["conf_high"],
+                                strict=True)])
+    wide = s.pivot_table(index=["indicator", "group"], columns="stage", values="cell",
+                         aggfunc="first", sort=False)
+    wide = wide.reindex(columns=list(its.STAGES)).reset_index()
+    wide.columns.name = None
+    return wide
+
+
+TRUTH_TERMS: dict[str, str] = {"time": "b_pre", "step0": "b_step0", "step1": "b_step1",
+                               "post": "b_post"}
+"""Design term of :mod:`models.its` -> column of the synthetic truth (the same coding)."""
+
+
+def recovery_table(truth: Any, stages: pd.DataFrame, scale: str = "stage") -> pd.DataFrame:
+    """Planted effects beside their estimates, per judgement stratum and stage.
+
+    ``truth``: the synthetic panel's :class:`SyntheticTruth` (its ``its`` table holds the
+    planted ``b_pre, b_step0, b_step1, b_post`` per indicator and judgement, in the coding of
+    :func:`models.its.segmented_design`). The true stage value is c'b with the same contrast
+    c as the estimate (:func:`models.its.stage_contrasts`). ``comparable`` is False where the
+    planted effect is on the logit scale (a Poisson log-linear model does not estimate it).
+    Columns: indicator, judgement, stage, link, comparable, true_pct, pct_change, conf_low,
+    conf_high, covered.
+    """
+    t = truth.its
+    c = its.stage_contrasts(its.DESIGN_TERMS, scale=scale)
+    b = t[[TRUTH_TERMS[k] for k in its.DESIGN_TERMS]].to_numpy(dtype=float)
+    vals = b @ c.to_numpy().T  # rows: (indicator, judgement); columns: stages
+    long = pd.DataFrame(vals, columns=list(its.STAGES))
+    long["indicator"] = t["indicator"].to_numpy()
+    long["judgement"] = t["judgement"].astype(str).to_numpy()
+    long["link"] = t["link"].to_numpy()
+    long = long.melt(id_vars=["indicator", "judgement", "link"], var_name="stage",
+                     value_name="true_log")
+    est = stages.rename(columns={"group": "judgement"})
+    m = long.merge(est[["indicator", "judgement", "stage", "pct_change", "conf_low",
+                        "conf_high"]], on=["indicator", "judgement", "stage"], how="inner")
+    m["true_pct"] = 100.0 * np.expm1(m["true_log"])
+    m["comparable"] = m["link"] == "log"
+    m["covered"] = (m["conf_low"] <= m["true_pct"]) & (m["true_pct"] <= m["conf_high"])
+    order = {s: k for k, s in enumerate(its.STAGES)}
+    m = m.sort_values(["indicator", "judgement", "stage"],
+                      key=lambda col: col.map(order) if col.name == "stage" else col)
+    return m[["indicator", "judgement", "stage", "link", "comparable", "true_pct",
+              "pct_change", "conf_low", "conf_high", "covered"]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _figure_grid(n: int, ncols: int = 4, size: tuple[float, float] = (3.2, 2.4)):
+    """A matplotlib Figure (not registered with pyplot, so nothing stays open) and its axes."""
+    from matplotlib.figure import Figure
+
+    ncols = max(1, min(ncols, n))
+    nrows = max(1, int(np.ceil(n / ncols)))
+    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def figure_medians(medians: pd.DataFrame, indicators: Sequence[str]):
+    """Figure 1: median by event year (all LAs), Y-1 to Y+1 shaded, IQR as a band."""
+    fig, axes = _figure_grid(len(indicators))
+    for ax, ind in zip(axes, indicators, strict=False):
+        d = medians[(medians["indicator"] == ind) & (medians["group"] == "all")]
+        ax.axvspan(-1, 1, color="0.9")
+        ax.fill_between(d["event_year"], d["q25"], d["q75"], color="C0", alpha=0.15)
+        ax.plot(d["event_year"], d["median"], "o-", color="C0")
+        ax.set_title(ind, fontsize=8)
+        ax.set_xticks(list(EVENT_YEARS))
+        ax.set_xlabel("years from inspection", fontsize=7)
+        ax.tick_params(labelsize=7)
+    fig.suptitle("Median by year relative to inspection (Y0); band: interquartile range")
+    fig.tight_layout()
+    return fig
+
+
+def figure_trajectories(traj: pd.DataFrame, indicators: Sequence[str], groups: Sequence[str],
+                        title: str):
+    """Figures 2-4: modelled trajectory, Y-3 = 100%, 95% CI bands, Y-1 to Y+1 shaded."""
+    fig, axes = _figure_grid(len(indicators), ncols=3)
+    for ax, ind in zip(axes, indicators, strict=False):
+        ax.axvspan(-1, 1, color="0.92")
+        ax.axhline(100, color="0.6", lw=0.6)
+        for j, g in enumerate(groups):
+            d = traj[(traj["indicator"] == ind) & (traj["group"] == g)]
+            if d.empty:
+                continue
+            ax.fill_between(d["event_year"], d["conf_low"], d["conf_high"], color=f"C{j}",
+                            alpha=0.15)
+            ax.plot(d["event_year"], d["percent"], "o-", color=f"C{j}", ms=3,
+                    label=GROUP_LABELS[g])
+        ax.set_title(ind, fontsize=8)
+        ax.set_xticks(list(EVENT_YEARS))
+        ax.set_xlabel("years from inspection", fontsize=7)
+        ax.set_ylabel("% of Y-3", fontsize=7)
+        ax.tick_params(labelsize=7)
+    if len(groups) > 1 and len(indicators):
+        axes[0].legend(fontsize=6)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _pick(indicators: Sequence[str], kinds: dict[str, str], words: Sequence[str],
+          kinds_wanted: Sequence[str] = ()) -> list[str]:
+    out = [i for i in indicators
+           if any(w in i.lower() for w in words) or kinds[i] in kinds_wanted]
+    return out
+
+
+# --------------------------------------------------------------------------- run
+
+
+def run(
+    panel: Any,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    nagq: int = 7,
+    random_slope: bool = False,
+    impact_model: str = "slope_two_steps",
+    n_jobs: int | None = None,
+    **options: Any,
+) -> StudyResult:
+    """Run hood2021 on a panel: Figure 1, Table 2, Figures 2-4 and the impact-model comparison.
+
+    Options (defaults in :data:`DEFAULT_OPTIONS`): ``window`` event years kept for the fits
+    ((-3, 3), the paper's seven years; None = every year); ``stage_scale`` "stage" (the
+    year-on-year change in each stage, the paper's reading) or "term" (each coefficient);
+    ``criterion`` "aic" or "bic" for the comparison's ``chosen``; ``models`` the impact
+    models compared; ``indicators`` a subset (default: every indicator of the panel);
+    ``outcome_kinds`` {indicator: kind} overriding the kind read from the unit;
+    ``warm_start`` start the other impact models from the reported model's theta (True;
+    the same optimum, reached sooner); ``overdispersion`` "none" (the paper's Poisson model)
+    or "olre" (an observation-level random intercept: Poisson-lognormal, Laplace, much
+    slower; for counts more variable than Poisson, where the Poisson CIs are too narrow).
+    ``nagq`` quadrature points (7, Stata mepoisson's default; 1 = Laplace);
+    ``random_slope`` a random slope of time per LA (fitted by Laplace); ``impact_model``
+    the model reported in Table 2 and the figures; ``n_jobs`` joblib workers (default: all
+    cores, capped at the number of batches; 1 = sequential).
+    """
+    unknown = sorted(set(options) - set(DEFAULT_OPTIONS))
+    if unknown:
+        raise TypeError(f"hood2021.run: unknown option(s) {unknown}; "
+                        f"known: {sorted(DEFAULT_OPTIONS)}")
+    opts = {**DEFAULT_OPTIONS, **options}
+    models = tuple(opts["models"])
+    for m in (*models, impact_model):
+        if m not in its.IMPACT_MODELS:
+            raise KeyError(f"unknown impact model {m!r}; choose from {list(its.IMPACT_MODELS)}")
+    if opts["overdispersion"] not in ("none", "olre"):
+        raise ValueError(f"overdispersion must be 'none' or 'olre', got {opts['overdispersion']!r}")
+    if opts["stage_scale"] not in ("stage", "term"):
+        raise ValueError(f"stage_scale must be 'stage' or 'term', got {opts['stage_scale']!r}")
+    window = None if opts["window"] is None else tuple(int(v) for v in opts["window"])
+
+    override = dict(opts["outcome_kinds"] or {})
+    bad = {k: v for k, v in override.items() if v not in its.OUTCOME_KINDS}
+    if bad:
+        raise ValueError(f"outcome_kinds: unknown kind(s) {bad}; choose from {its.OUTCOME_KINDS}")
+    df, kinds, notes = _analysis_frame(panel, opts["indicators"], override)
+    indicators = list(kinds)
+    pseudo = [i for i in indicators if kinds[i] in its.PSEUDO_KINDS]
+    if pseudo:
+        notes.append("Money, FTE and other amounts are modelled by Poisson pseudo-likelihood on "
+                     "the amount (offset log(population) for money and FTEs), SEs model-based: "
+                     f"{pseudo}.")
+
+    medians = median_by_event_year(panel, df, indicators)
+
+    if n_jobs is None:
+        n_jobs = os.cpu_count() or 1
+    tasks = list(_batches(df, indicators, kinds))
+    n_jobs = max(1, min(int(n_jobs), len(tasks))) if n_jobs > 0 else n_jobs
+
+    from functools import partial
+
+    fn = partial(_fit_batch, models=models, impact_model=impact_model, nagq=nagq,
+                 random_slope=random_slope, window=window, stage_scale=opts["stage_scale"],
+                 criterion=opts["criterion"], warm_start=bool(opts["warm_start"]),
+                 overdispersion=opts["overdispersion"] == "olre")
+    results = _run_parallel(tasks, fn, n_jobs, progress)
+    order = {(ind, g): k for k, (ind, g, _, _) in enumerate(tasks)}
+    results.sort(key=lambda r: order[(r["indicator"], r["group"])])
+
+    if not any("stages" in r or "comparison" in r for r in results):
+        first = next((e for r in results for e in r["errors"]), "no fits were run")
+        raise RuntimeError(f"hood2021: every fit failed; first error: {first}")
+    stages = _concat(results, "stages")
+    traj = _concat(results, "trajectory")
+    comparison = _concat(results, "comparison")
+    for r in results:
+        notes.extend(r["errors"])
+    n_fits = len(results) * len(dict.fromkeys([impact_model, *models]))
+    for msg, n in Counter(w for r in results for w in r["warnings"]).most_common():
+        notes.append(f"Warning in {n} of {n_fits} fits: {msg}")
+    n_excl = sum(r.get("n_excluded", 0) for r in results if r["group"] == "all")
+    if n_excl:
+        notes.append(f"{n_excl} LA-year values missing (outcome or exposure) were left out of "
+                     "the all-LA fits.")
+
+    tables: dict[str, pd.DataFrame] = {
+        "figure1_medians": medians,
+        "table2": stages,
+        "table2_wide": table2_wide(stages) if not stages.empty else stages,
+        "trajectories": traj,
+        "model_comparison": comparison,
+    }
+    if not comparison.empty:
+        chosen = comparison[comparison["chosen"]]
+        summary = (chosen.groupby(["group", "model"]).size().rename("n_indicators_chosen")
+                   .reset_index())
+        tables["model_comparison_summary"] = summary
+    truth = getattr(panel, "truth", None)
+    if truth is not None and not stages.empty:
+        if impact_model == "slope_two_steps":
+            rec = recovery_table(truth, stages, scale=opts["stage_scale"])
+            tables["recovery"] = rec
+            ok = rec[rec["comparable"]]
+            notes.append(
+                f"Planted effects (log link) covered by their 95% CI: {int(ok['covered'].sum())} "
+                f"of {len(ok)} ({100 * ok['covered'].mean():.0f}%); synthetic noise "
+                f"{truth.noise!r}" + ("" if truth.noise == "poisson" or opts["overdispersion"]
+                                      == "olre" else " (extra-Poisson variation: the Poisson "
+                                      "model's CIs are too narrow; see overdispersion='olre')")
+                + ".")
+        else:
+            notes.append("Planted effects are compared only for impact_model='slope_two_steps' "
+                         "(the generating model).")
+
+    figures = _figures(medians, traj, indicators, kinds)
+    olre = opts["overdispersion"] == "olre"
+    options_out = {
+        "nagq": 1 if (random_slope or olre) else nagq,
+        "random_slope": random_slope,
+        "impact_model": impact_model,
+        "impact_model_formula": its.IMPACT_MODELS[impact_model],
+        "models_compared": list(models),
+        "criterion": opts["criterion"],
+        "window": list(window) if window is not None else None,
+        "stage_scale": opts["stage_scale"],
+        "random_effects": (("(1 + time | la)" if random_slope else "(1 | la)")
+                           + (" + (1 | obs)" if olre else "")),
+        "estimation": ("Laplace" if (random_slope or olre) else
+                       f"adaptive Gauss-Hermite quadrature, {nagq} points"),
+        "overdispersion": opts["overdispersion"],
+        "outcome_kinds": kinds,
+        "indicators": indicators,
+        "n_jobs": n_jobs,
+        "confidence": "95% Wald, normal quantile",
+        "warm_start": bool(opts["warm_start"]),
+    }
+    return StudyResult(study=STUDY, data_label=str(getattr(panel, "label", "panel")),
+                       tables=tables, figures=figures, options=options_out, notes=notes)
+
+
+def _concat(results: list[dict], key: str) -> pd.DataFrame:
+    parts = [r[key] for r in results if key in r]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _figures(medians: pd.DataFrame, traj: pd.DataFrame, indicators: Sequence[str],
+             kinds: dict[str, str]) -> dict[str, Any]:
+    figs: dict[str, Any] = {"figure1": figure_medians(medians, indicators)}
+    if traj.empty:
+        return figs
+    provision = [i for i in indicators if kinds[i] == "rate_per_10000"] or list(indicators)
+    figs["figure2"] = figure_trajectories(
+        traj, provision, ["all"], "ITS: rates of service provision, Y-3 = 100% (all LAs)")
+    cin_cp = _pick(provision, kinds, ("cin", "cp", "child_protection", "in_need")) or provision[:2]
+    figs["figure3"] = figure_trajectories(
+        traj, cin_cp, list(GROUPS[1:]), "ITS: CIN and CP plans by inspection outcome")
+    wf = _pick(indicators, kinds, ("agency", "vacan", "turnover", "spend", "expend", "worker",
+                                  "caseload"),
+               ("money", "fte"))
+    if wf:
+        figs["figure4"] = figure_trajectories(
+            traj, wf, list(GROUPS[1:]), "ITS: workforce and expenditure by inspection outcome")
+    return figs
