@@ -81,8 +81,19 @@ def _load_panel(data: str, seed: int):
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthetic panel.")
 @click.option("--out", "out_dir", default="replication-output", show_default=True,
               type=click.Path(file_okay=False), help="Output directory.")
-def run(study: str, data: str, seed: int, out_dir: str) -> None:
+@click.option("--with-r/--without-r", "with_r", default=None,
+              help="Re-compute each study's key numbers in R and report Python vs R "
+                   "(default: when R is installed).")
+def run(study: str, data: str, seed: int, out_dir: str, with_r: bool | None) -> None:
     """Run STUDY ('all' or one of the studies) and write its tables and figures to --out."""
+    import inspect  # noqa: PLC0415
+
+    from replication.rbridge import r_available  # noqa: PLC0415
+
+    if with_r is None:
+        with_r = r_available()
+    elif with_r and not r_available():
+        raise _Failure("--with-r: R is not installed (apt-get install r-base-core and the r-cran-* packages)")
     from replication.papers import STUDIES, study_module  # noqa: PLC0415
     from replication.papers.panel_correlations import run as run_panel_correlations  # noqa: PLC0415
 
@@ -117,8 +128,9 @@ def run(study: str, data: str, seed: int, out_dir: str) -> None:
             def cb(done, total, label, _task=task, _name=name):
                 prog.update(_task, completed=done, total=total, description=f"{_name}: {label}")
 
+            kwargs = {"with_r": with_r} if "with_r" in inspect.signature(mod.run).parameters else {}
             try:
-                results.append(mod.run(panel, progress=cb))
+                results.append(mod.run(panel, progress=cb, **kwargs))
             except (ValueError, KeyError) as exc:
                 msg = str(exc)
                 raise _Failure(msg if msg.startswith(f"{name}:") else f"{name}: {msg}") from exc
@@ -136,13 +148,14 @@ def run(study: str, data: str, seed: int, out_dir: str) -> None:
     except ModuleNotFoundError:
         pass
     report = write_report(results, out_path, data_label=panel.label, not_built=not_built,
-                          versions=stack_versions(with_r=False), checks=checks)
+                          versions=stack_versions(with_r=with_r), checks=checks)
     written.extend([report, out_path / "results.json"])
     manifest = {
         "version": __version__,
         "data": panel.label,
         "ran": [r.study for r in results],
         "not_built": not_built,
+        "with_r": with_r,
         "seconds": round(time.perf_counter() - t0, 2),
     }
     (out_path / "run.json").write_text(json.dumps(manifest, indent=1) + "\n")

@@ -45,6 +45,8 @@ def _table_html(df: pd.DataFrame, max_rows: int = 400) -> str:
     body = shown.to_html(index=False, border=0, na_rep="", float_format=lambda v: f"{v:.4g}", escape=True)
     if "flag" in df.columns:
         body = body.replace("<td>True</td>", '<td class="flag">True</td>')
+    if "within" in df.columns:  # comparisons: flag the rows where Python and the other side part
+        body = body.replace("<td>False</td>", '<td class="flag">False</td>')
     more = f"<p>{len(df) - max_rows} more rows in the CSV.</p>" if len(df) > max_rows else ""
     return body + more
 
@@ -67,6 +69,29 @@ def _jsonable(v: Any) -> Any:
 
 def _records(df: pd.DataFrame) -> list[dict]:
     return [_jsonable(r) for r in df.to_dict(orient="records")]
+
+
+def _published_summary(r: StudyResult) -> str:
+    comp = r.tables.get("published_vs_reproduced")
+    if comp is None or "within" not in comp:
+        return "no comparison"
+    within = comp["within"].fillna(False).astype(bool)
+    text = f"{int(within.sum())} of {len(comp)}"
+    if "difference" in comp:
+        diffs = pd.to_numeric(comp["difference"], errors="coerce").abs().dropna()
+        if len(diffs):
+            text += f" (median |difference| {diffs.median():.3g})"
+    return html.escape(text)
+
+
+def _r_summary(r: StudyResult) -> str:
+    comp = r.tables.get("python_vs_r")
+    if comp is None or "within" not in comp:
+        return "not compared (R absent or --without-r)"
+    within = comp["within"].fillna(False).astype(bool)
+    worst = pd.to_numeric(comp.get("difference"), errors="coerce").max() if "difference" in comp else float("nan")
+    cls = "ok" if within.all() else "bad"
+    return f"<span class='{cls}'>{int(within.sum())} of {len(comp)}</span> (largest relative difference {worst:.2g})"
 
 
 def write_report(results: list[StudyResult], out_dir: Path, *, data_label: str, not_built: list[str],
@@ -102,14 +127,13 @@ def write_report(results: list[StudyResult], out_dir: Path, *, data_label: str, 
 
     # front page
     parts.append("<section id='summary'><h2>Summary</h2><table><tr><th>study</th><th>status</th><th>tables</th>"
-                 "<th>figures</th><th>published numbers compared</th></tr>")
+                 "<th>figures</th><th>published numbers: reproduced within printed precision</th>"
+                 "<th>Python vs R: within tolerance</th></tr>")
     for r in results:
-        comp = r.tables.get("published_vs_reproduced")
-        comp_s = f"{len(comp)} (within tolerance: {int(comp['within'].sum())})" if comp is not None and "within" in comp else "none yet"
         parts.append(f"<tr><td>{html.escape(r.study)}</td><td class='ok'>ran</td><td>{len(r.tables)}</td>"
-                     f"<td>{len(r.figures)}</td><td>{comp_s}</td></tr>")
+                     f"<td>{len(r.figures)}</td><td>{_published_summary(r)}</td><td>{_r_summary(r)}</td></tr>")
     for name in not_built:
-        parts.append(f"<tr><td>{html.escape(name)}</td><td class='notbuilt'>not built yet</td><td>-</td><td>-</td><td>-</td></tr>")
+        parts.append(f"<tr><td>{html.escape(name)}</td><td class='notbuilt'>not built yet</td><td>-</td><td>-</td><td>-</td><td>-</td></tr>")
     parts.append("</table>")
     if checks:
         counts = pd.Series([c["status"] for c in checks]).value_counts()

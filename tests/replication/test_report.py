@@ -23,7 +23,10 @@ def _demo_result() -> StudyResult:
     ax.set_title("median referrals per 10,000")
     table = pd.DataFrame({"indicator": ["referrals", "re_referrals"], "published": [0.245, 0.31],
                           "python": [0.2451, 0.29], "flag": [False, True]})
-    return StudyResult(study="demo", data_label="synthetic (seed 5)", tables={"table_1": table},
+    vs_r = pd.DataFrame({"table": ["t4", "t4"], "row": ["a", "b"], "quantity": ["p", "p"],
+                         "python": [0.02, 0.5], "r": [0.02, 0.4], "difference": [0.0, 0.2],
+                         "tolerance": [1e-10, 1e-10], "within": [True, False]})
+    return StudyResult(study="demo", data_label="synthetic (seed 5)", tables={"table_1": table, "python_vs_r": vs_r},
                        figures={"figure_1": fig}, options={"alpha": 1.0, "s": "lambda.1se"},
                        notes=["City of London (201) excluded"])
 
@@ -43,6 +46,8 @@ def test_report_html_and_json_content(tmp_path):
     assert "lambda.1se" in text and "City of London (201) excluded" in text
     assert '<td class="flag">True</td>' in text
     assert "0.2451" in text
+    assert "<span class='bad'>1 of 2</span> (largest relative difference 0.2)" in text
+    assert '<td class="flag">False</td>' in text
     doc = json.loads((tmp_path / "results.json").read_text())
     assert doc["not_built"] == ["hood2021"]
     rows = doc["studies"]["demo"]["tables"]["table_1"]
