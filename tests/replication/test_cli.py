@@ -43,11 +43,12 @@ def test_unknown_fixture_fails_with_one_line():
 
 
 def test_run_all_on_the_synthetic_panel(tmp_path):
-    res = _run("run", "all", "--out", str(tmp_path / "out"))
+    res = _run("run", "all", "--without-r", "--out", str(tmp_path / "out"))
     assert res.exit_code == 0, res.output
     out = tmp_path / "out"
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["ran"][0] == "panel_correlations"
+    assert manifest["with_r"] is False
     built = built_studies()
     assert set(manifest["not_built"]) == set(STUDIES) - set(built)
     for name in manifest["not_built"]:
