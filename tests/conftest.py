@@ -13,10 +13,17 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 from replication.rbridge import RNotAvailable, call_r, r_available  # noqa: E402
 
 REQUIRE_R = os.environ.get("CSC_REQUIRE_R", "") not in ("", "0")
+
+# Property tests draw the same examples on every run by default, so a red run can be
+# replayed exactly; HYPOTHESIS_PROFILE=explore searches fresh inputs instead.
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 
 def pytest_collection_modifyitems(config, items):

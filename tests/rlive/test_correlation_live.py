@@ -29,7 +29,7 @@ pytestmark = pytest.mark.r
 STAT_TOL = 1e-10   # t = r sqrt(df) / sqrt(1 - r^2) amplifies r's last bit near |r| = 1
 CI_TOL = 1e-10     # Fisher-z bounds: scipy's qnorm and numpy's tanh against R's
 BATCH = 40         # cases per R call
-LIVE = settings(max_examples=3, deadline=None, derandomize=False,
+LIVE = settings(max_examples=3, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
