@@ -5,9 +5,12 @@ t.test (Welch and pooled), one-way aov, TukeyHSD, pairwise.t.test (Bonferroni) a
 bridge overhead), Python in-process; both report the median of ``--reps`` calls. Prints the
 ratio Python / R (target: <= 1). Run: ``python benchmarks/bench_groups.py``.
 
-TukeyHSD's ratio is far above 1: scipy's studentized range distribution integrates
-adaptively to about 1e-11 (some 15 ms a p-value, 0.3 s a quantile, the quantile cached per
-(level, k, df)), where R's ptukey is a fixed Gauss-Legendre rule good to about 1e-9.
+TukeyHSD's p-values come from ``models.groups.ptukey``, R's fixed Gauss-Legendre rule
+vectorised over the pairs; its exact quantile is cached per (level, k, df), so the timed
+calls reuse it (the first call for a new shape costs a few milliseconds more).
+
+Python's BLAS runs one thread by default (``--blas-threads``), like R's reference BLAS here:
+on a busy machine OpenBLAS's threads wait for each other and make the timings erratic.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import statistics
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from models.groups import aov, p_adjust, pairwise_t_test, t_test, tukey_hsd
 from replication.rbridge import call_r
@@ -45,7 +49,7 @@ def _median_time(fn, reps: int, inner: int) -> float:
     return statistics.median(out)
 
 
-def main(reps: int = 15, inner: int = 20) -> None:
+def main(reps: int = 15, inner: int = 100) -> None:
     rng = np.random.default_rng(2018)
     groups = np.repeat(["a", "b", "c", "d"], 25)
     values = rng.normal(size=100) + (groups == "b") * 0.5
@@ -73,6 +77,11 @@ def main(reps: int = 15, inner: int = 20) -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=15)
-    ap.add_argument("--inner", type=int, default=20)
+    ap.add_argument("--inner", type=int, default=100,
+                    help="calls per timing (R's clock ticks in milliseconds)")
+    ap.add_argument("--blas-threads", type=int, default=1,
+                    help="BLAS threads on the Python side (0: the library's default); R here runs "
+                         "the single-threaded reference BLAS")
     args = ap.parse_args()
-    main(args.reps, args.inner)
+    with threadpool_limits(limits=args.blas_threads or None, user_api="blas"):
+        main(args.reps, args.inner)

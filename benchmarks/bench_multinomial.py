@@ -6,6 +6,9 @@ defaults (BFGS, reltol 1e-8: less work, less precision); and SPSS's per-effect
 likelihood-ratio tests against the same reduced fits in VGAM. R is timed inside R, Python
 in-process; medians of ``--reps`` calls. Prints the ratio Python / R (target: <= 1).
 Run: ``python benchmarks/bench_multinomial.py``.
+
+Python's BLAS runs one thread by default (``--blas-threads``), like R's reference BLAS here:
+on a busy machine OpenBLAS's threads wait for each other and make the timings erratic.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from models.multinomial import multinom
 from replication.rbridge import call_r
@@ -101,4 +105,9 @@ def main(reps: int = 10) -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=10)
-    main(ap.parse_args().reps)
+    ap.add_argument("--blas-threads", type=int, default=1,
+                    help="BLAS threads on the Python side (0: the library's default); R here runs "
+                         "the single-threaded reference BLAS")
+    args = ap.parse_args()
+    with threadpool_limits(limits=args.blas_threads or None, user_api="blas"):
+        main(args.reps)

@@ -12,4 +12,5 @@ for script in sorted(here.glob("bench_*.py")):
     if only and script.stem.removeprefix("bench_") not in only:
         continue
     print(f"== {script.stem}", flush=True)
+    sys.argv = [str(script)]  # the selection above is ours, not the script's
     runpy.run_path(str(script), run_name="__main__")

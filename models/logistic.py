@@ -1,8 +1,10 @@
 """Binary logistic regression as R's ``glm(family = binomial)`` and SPSS's LOGISTIC REGRESSION print it.
 
-:func:`logit` fits ``glm(formula, family = binomial, weights =)`` by statsmodels' GLM
-(IRLS, Binomial, prior weights as ``var_weights``) converged tightly, then takes one more
-IRLS step from the optimum so that the covariance is evaluated at the estimates. Model
+:func:`logit` fits ``glm(formula, family = binomial, weights =)`` by R's glm.fit IRLS,
+written here (its start, its stopping rule, its clamp of the fitted probabilities; the
+steps before the last may solve the normal equations, whose rounding the next step
+removes), converged tightly; the covariance is evaluated at the estimates. statsmodels'
+GLM computes the same fit, but its overhead per call exceeded R's whole fit. Model
 matrices come from :mod:`models._formula` (patsy underneath, R's treatment contrasts and
 R's column names such as ``groupb``). Written here, because no library computes them as R
 and SPSS do: R's log-likelihood and AIC/BIC for prior weights, Cox-Snell and Nagelkerke
@@ -33,7 +35,8 @@ Conventions, each checked against R (see the tests):
   :class:`SeparationWarning` naming the cause: a single column that separates the outcome
   completely or quasi-completely, a factor level (the reference level included) whose cases
   all share one outcome, or else the separating combination found by Konis's linear
-  program (scipy's HiGHS). This check runs on every fit, also where R is silent.
+  program (scipy's HiGHS). This check runs on every fit, also where R is silent; on
+  ordinary data the fit's own score equations certify at once that no separation exists.
 * Profile intervals (``conf_method = "profile"``) follow MASS 7.3's ``confint.glm`` (R 4.2):
   the profile is traced at steps of ``zmax / 5`` standard errors (zmax =
   sqrt(qchisq(1 - (1 - level) / 4, 1)), at most 9 steps each way) and the limits are read
@@ -51,7 +54,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import special, stats
 
 from models._formula import aliased_columns, build_design
@@ -109,8 +111,12 @@ class _Fit:
 def _dev_resids(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
     """binomial()$dev.resids: 2 w (y log(y/mu) + (1-y) log((1-y)/(1-mu)))."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = special.xlogy(y, y) - special.xlogy(y, mu)
-        b = special.xlogy(1 - y, 1 - y) - special.xlogy(1 - y, 1 - mu)
+        if ((y == 0) | (y == 1)).all():  # y log y = 0: the same numbers, two calls fewer
+            a = -special.xlogy(y, mu)
+            b = -special.xlogy(1 - y, 1 - mu)
+        else:
+            a = special.xlogy(y, y) - special.xlogy(y, mu)
+            b = special.xlogy(1 - y, 1 - y) - special.xlogy(1 - y, 1 - mu)
     return 2.0 * w * (a + b)
 
 
@@ -119,34 +125,136 @@ def _deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
 
 
 def _loglik(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
-    """R's binomial log-likelihood: sum over w > 0 of dbinom(round(w y), round(w), mu, log)."""
+    """R's binomial log-likelihood: sum over w > 0 of dbinom(round(w y), round(w), mu, log).
+
+    scipy's ``binom.logpmf`` arithmetic (its ``_logpmf``), called directly: the cases here
+    all lie in the support.
+    """
     pos = w > 0
     m = np.round(w[pos])
     k = np.round(w[pos] * y[pos])
-    return float(np.sum(stats.binom.logpmf(k, m, mu[pos])))
+    p = mu[pos]
+    if (m == 1).all():  # one trial each: log choose(1, k) = gammaln(2) - ... = 0 exactly
+        combiln = 0.0
+    else:
+        combiln = special.gammaln(m + 1) - (special.gammaln(k + 1) + special.gammaln(m - k + 1))
+    return float(np.sum(combiln + special.xlogy(k, p) + special.xlog1py(m - k, -p)))
+
+
+_EPS = np.finfo(float).eps
+_THRESH = 30.0
+
+
+def _linkinv(eta: np.ndarray) -> np.ndarray:
+    """binomial()$linkinv: the logistic function with R's clamp (eps beyond |eta| > 30)."""
+    return _link_parts(eta)[0]
+
+
+def _link_parts(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """binomial()$linkinv and $mu.eta at ``eta``, as R's C code computes them (one exp)."""
+    big = np.abs(eta) > _THRESH
+    if big.any():
+        e = np.exp(np.clip(eta, -_THRESH, _THRESH))
+        e[eta < -_THRESH] = _EPS
+        e[eta > _THRESH] = 1.0 / _EPS
+    else:
+        e = np.exp(eta)
+    ope = 1.0 + e
+    mu = e / ope
+    mu_eta = e / (ope * ope)
+    if big.any():
+        mu_eta[big] = _EPS
+    return mu, mu_eta
+
+
+def _wls(X: np.ndarray, eta: np.ndarray, off: np.ndarray, y: np.ndarray, w: np.ndarray
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """One IRLS step of glm.fit at ``eta``: the weighted least-squares coefficients and R's R."""
+    mu, me = _link_parts(eta)
+    good = (w > 0) & (me != 0)
+    if not good.all():
+        X, eta, off, y, w, mu, me = (a[good] for a in (X, eta, off, y, w, mu, me))
+    z = (eta - off) + (y - mu) / me
+    sw = np.sqrt(w * me * me / (mu * (1.0 - mu)))
+    q, r = np.linalg.qr(X * sw[:, None])
+    beta = np.linalg.solve(r, q.T @ (z * sw))  # numpy's LAPACK: scipy's here contends for threads
+    return beta, r
+
+
+def _step(X: np.ndarray, y: np.ndarray, w: np.ndarray, mu: np.ndarray, me: np.ndarray,
+          wpos: np.ndarray) -> np.ndarray | None:
+    """The IRLS step at (mu, mu.eta) as an increment from the coefficients behind them.
+
+    (X'WX) d = X'W (y - mu) / mu.eta by the normal equations, with W = w mu.eta (the logit's
+    mu.eta is its variance): cheaper than the QR, and its rounding is relative to the step,
+    which vanishes at the optimum, so the estimates carry no trace of it. None (the caller
+    then takes R's QR step) when the weights span more than six orders of magnitude (R's
+    clamp, separation) or X'WX is singular to working precision.
+    """
+    if not wpos.all():
+        X, y, w, mu, me = (a[wpos] for a in (X, y, w, mu, me))
+    ww = w * me
+    if not len(ww) or ww.min() < 1e-6 * ww.max():
+        return None
+    try:
+        return np.linalg.solve((X * ww[:, None]).T @ X, X.T @ (w * (y - mu)))
+    except np.linalg.LinAlgError:
+        return None
 
 
 def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, offset: np.ndarray | None,
-          tol: float, maxiter: int) -> _Fit:
+          tol: float, maxiter: int, eta_start: np.ndarray | None = None, cov: bool = True) -> _Fit:
+    """R's glm.fit for the binomial logit: IRLS with R's start, stopping rule and clamp.
+
+    Written here (statsmodels' GLM computes the same fit, with more overhead per call than
+    the whole fit here). As in R, the estimates, fitted values and deviance are the last
+    iterate's; the covariance (X'WX)^-1 is taken at the estimates. ``eta_start`` is R's
+    ``etastart``. ``cov=False`` leaves the covariance out (NaN), for the profile's fits.
+    """
+    if maxiter < 1:
+        raise ValueError("maximum number of iterations must be > 0")
     n = len(y)
     off = np.zeros(n) if offset is None else offset
     if X.shape[1] == 0:
-        mu = special.expit(off)
+        mu = _linkinv(off)
         return _Fit(np.empty(0), np.empty((0, 0)), mu, _deviance(y, mu, w), True, 0)
-    model = sm.GLM(y, X, family=sm.families.Binomial(), var_weights=w, offset=off)
-    with warnings.catch_warnings():
-        # statsmodels' own separation and convergence warnings: ours follow R's below
-        warnings.simplefilter("ignore")
-        res = model.fit(method="IRLS", maxiter=maxiter, tol=0.1 * tol, atol=0.1 * tol, rtol=tol,
-                        tol_criterion="deviance")
-        converged = bool(res.converged)
-        iterations = int(res.fit_history["iteration"])
-        # one more IRLS step from the optimum: the covariance is then taken at the estimates
-        res = model.fit(start_params=np.asarray(res.params), method="IRLS", maxiter=1)
-    params = np.asarray(res.params, dtype=np.float64)
-    mu = special.expit(X @ params + off)
-    cov = np.asarray(res.normalized_cov_params, dtype=np.float64)
-    return _Fit(params, cov, mu, _deviance(y, mu, w), converged, iterations)
+    if eta_start is None:
+        mustart = (w * y + 0.5) / (w + 1.0)  # binomial()$initialize
+        eta = np.log(mustart / (1.0 - mustart))
+    else:
+        eta = eta_start
+    wpos = w > 0
+    y1 = y == 1
+    if ((y == 0) | y1).all():  # 0/1 outcome: the deviance is -2 sum w log P(observed)
+        def deviance(mu: np.ndarray) -> float:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return float(-2.0 * (w @ np.log(np.where(y1, mu, 1.0 - mu))))
+    else:
+        def deviance(mu: np.ndarray) -> float:
+            return _deviance(y, mu, w)
+    mu, me = _link_parts(eta)
+    devold = deviance(mu)
+    converged = False
+    iterations = 0
+    beta = None
+    for it in range(1, maxiter + 1):
+        iterations = it
+        d = None if beta is None else _step(X, y, w, mu, me, wpos)
+        beta = _wls(X, eta, off, y, w)[0] if d is None else beta + d
+        eta = X @ beta + off
+        mu, me = _link_parts(eta)
+        dev = deviance(mu)
+        if abs(dev - devold) / (abs(dev) + 0.1) < tol:
+            converged = True
+            break
+        devold = dev
+    # the covariance at the estimates themselves (R's comes from the weights one step back,
+    # which differ from these by the last step's size: up to 1e-7 relative at epsilon 1e-12)
+    if not cov:
+        return _Fit(beta, np.full((len(beta), len(beta)), np.nan), mu, dev, converged, iterations)
+    _, r = _wls(X, eta, off, y, w)
+    rinv = np.linalg.inv(r)
+    return _Fit(beta, rinv @ rinv.T, mu, dev, converged, iterations)
 
 
 def _null_deviance(y: np.ndarray, w: np.ndarray, intercept: bool) -> float:
@@ -231,23 +339,27 @@ def _separation_messages(X: pd.DataFrame, y: np.ndarray, w: np.ndarray,
     out: list[str] = []
     if "(Intercept)" not in X.columns or not np.all((yy == 0) | (yy == 1)):
         return out
-    for name in X.columns:
+    A = X.to_numpy()[pos]
+    A0, A1 = A[yy == 0], A[yy == 1]
+    if not len(A0) or not len(A1):
+        return out
+    max0, min0, max1, min1 = A0.max(axis=0), A0.min(axis=0), A1.max(axis=0), A1.min(axis=0)
+    touching = (max0 <= min1) | (max1 <= min0)  # the only columns that can separate
+    for j in np.flatnonzero(touching):
+        name = X.columns[j]
         if name == "(Intercept)" or name in skip:
             continue
-        x = X[name].to_numpy()[pos]
-        x0, x1 = x[yy == 0], x[yy == 1]
-        if len(x0) == 0 or len(x1) == 0:
-            continue
+        x = A[:, j]
         binary = bool(np.all((x == 0) | (x == 1)))
-        if x0.max() < x1.min() or x1.max() < x0.min():
-            up = x0.max() < x1.min()
-            cut = x0.max() if up else x1.max()
+        if max0[j] < min1[j] or max1[j] < min0[j]:
+            up = max0[j] < min1[j]
+            cut = max0[j] if up else max1[j]
             out.append(f"{name!r} separates the outcome completely: every case with {name} > "
                        f"{cut:.6g} has outcome {1 if up else 0}, every other case outcome "
                        f"{0 if up else 1}")
-        elif x0.max() <= x1.min() or x1.max() <= x0.min():
-            up = x0.max() <= x1.min()
-            edge = x0.max() if up else x1.max()
+        else:
+            up = max0[j] <= min1[j]
+            edge = max0[j] if up else max1[j]
             if binary:
                 out.append(f"{name!r} separates the outcome quasi-completely: every case with "
                            f"{name} = 1 has outcome {1 if up else 0}")
@@ -263,12 +375,14 @@ def _factor_level_messages(X: pd.DataFrame, y: np.ndarray, w: np.ndarray,
     """Levels of a factor (the reference level included) whose cases all share one outcome."""
     pos = w > 0
     out = []
+    names = list(X.columns)
+    A = X.to_numpy()[pos]
+    yy = y[pos]
     for term, cols in factor_terms.items():
-        cols = [c for c in cols if c in X.columns]
+        cols = [c for c in cols if c in names]
         if not cols:
             continue
-        D = X[cols].to_numpy()[pos]
-        yy = y[pos]
+        D = A[:, [names.index(c) for c in cols]]
         ref = ~(D != 0).any(axis=1)
         groups = [(f"the reference level of {term}", ref)] + [
             (f"level {c[len(term):]!r} of {term}", D[:, j] == 1) for j, c in enumerate(cols)]
@@ -276,6 +390,35 @@ def _factor_level_messages(X: pd.DataFrame, y: np.ndarray, w: np.ndarray,
             if rows.sum() and np.all(yy[rows] == yy[rows][0]):
                 out.append(f"every case at {label} has outcome {int(yy[rows][0])}")
     return out
+
+
+CERTIFICATE_MARGIN = 1e-6
+"""Smallest multiplier, relative to the largest, that :func:`_overlap_certificate` accepts."""
+
+
+def _overlap_certificate(X: np.ndarray, y: np.ndarray, w: np.ndarray, mu: np.ndarray) -> bool:
+    """True when the fit itself proves that no combination of columns separates the outcome.
+
+    By Gordan's alternative, no b != 0 has (2y - 1) x'b >= 0 for every case (X of full column
+    rank) exactly when some multipliers l > 0 give sum l_i (2y_i - 1) x_i = 0. At the MLE the
+    score equation supplies them: l_i = w_i |y_i - mu_i|. Here the small remaining score is
+    removed by the least-norm correction, and the certificate holds if every multiplier stays
+    above ``CERTIFICATE_MARGIN`` times the largest. Every separation that the single-column,
+    factor-level and linear-program checks of :func:`_warn_fit` name is such a direction, so
+    on ordinary data the certificate answers for them; when it fails, they decide.
+    """
+    pos = w > 0
+    A = X[pos] * (2.0 * y[pos] - 1.0)[:, None]
+    lam = w[pos] * np.abs(y[pos] - mu[pos])
+    if not len(lam) or not np.all(np.isfinite(lam)):
+        return False
+    try:
+        corr = A @ np.linalg.solve(A.T @ A, A.T @ lam)
+    except np.linalg.LinAlgError:
+        return False
+    lam = lam - corr
+    top = lam.max()
+    return bool(top > 0 and lam.min() > CERTIFICATE_MARGIN * top)
 
 
 def _lp_separation(X: pd.DataFrame, y: np.ndarray, w: np.ndarray) -> list[str] | None:
@@ -316,15 +459,19 @@ def _warn_fit(fit: _Fit, X: pd.DataFrame, y: np.ndarray, w: np.ndarray, maxiter:
     if numerically01:
         warnings.warn("glm.fit: fitted probabilities numerically 0 or 1 occurred", SeparationWarning,
                       stacklevel=3)
-    dummies = frozenset(c for cols in (factor_terms or {}).values() for c in cols)
-    msgs = _separation_messages(X, y, w, skip=dummies)
     binary = bool(np.all((y[w > 0] == 0) | (y[w > 0] == 1)))
-    if "(Intercept)" in X.columns and binary:
-        msgs += _factor_level_messages(X, y, w, factor_terms or {})
-    if not msgs and binary:
-        combo = _lp_separation(X, y, w)
-        if combo:
-            msgs.append("a combination of predictors separates the outcome: " + ", ".join(combo))
+    msgs: list[str] = []
+    # every separation the checks below can name is a separating direction, which the
+    # certificate rules out: on ordinary data it answers for all of them at once
+    if binary and not _overlap_certificate(X.to_numpy(dtype=np.float64), y, w, fit.mu):
+        dummies = frozenset(c for cols in (factor_terms or {}).values() for c in cols)
+        msgs = _separation_messages(X, y, w, skip=dummies)
+        if "(Intercept)" in X.columns:
+            msgs += _factor_level_messages(X, y, w, factor_terms or {})
+        if not msgs:
+            combo = _lp_separation(X, y, w)
+            if combo:
+                msgs.append("a combination of predictors separates the outcome: " + ", ".join(combo))
     if msgs or numerically01:
         detail = "; ".join(msgs) if msgs else "some cases are fitted with probability 0 or 1"
         warnings.warn(f"logit: separation: {detail}. The estimates of the separating terms "
@@ -644,10 +791,11 @@ def _factor_terms(design: Any) -> dict[str, list[str]]:
 
 def _fit_matrix(X: pd.DataFrame, y: np.ndarray, w: np.ndarray, tol: float, maxiter: int
                 ) -> tuple[_Fit, list[str], list[str]]:
-    al = aliased_columns(X.to_numpy() * np.sqrt(w)[:, None])
+    A = X.to_numpy(dtype=np.float64)
+    al = aliased_columns(A * np.sqrt(w)[:, None])
     aliased = [X.columns[j] for j in al]
     kept = [c for c in X.columns if c not in aliased]
-    fit = _irls(X[kept].to_numpy(dtype=np.float64), y, w, None, tol, maxiter)
+    fit = _irls(np.delete(A, al, axis=1) if al else A, y, w, None, tol, maxiter)
     return fit, kept, aliased
 
 
@@ -657,6 +805,7 @@ def _assemble(formula: str, X: pd.DataFrame, y: np.ndarray, w: np.ndarray, fit: 
               tol: float, maxiter: int) -> LogitResult:
     terms = tuple(X.columns)
     idx = [terms.index(c) for c in kept]
+    cols = X.columns if len(idx) == len(terms) else X.columns[idx]  # kept, as an Index
     coef = np.full(len(terms), np.nan)
     se = np.full(len(terms), np.nan)
     coef[idx] = fit.params
@@ -664,15 +813,22 @@ def _assemble(formula: str, X: pd.DataFrame, y: np.ndarray, w: np.ndarray, fit: 
     intercept = "(Intercept)" in terms
     n_ok = int(np.sum(w != 0))
     rank = len(kept)
+    if conf_method == "wald" and 0 < conf_level < 1:
+        q = special.ndtri(1 - (1 - conf_level) / 2)  # stats.norm.ppf's arithmetic
+        ci = np.column_stack([coef - q * se, coef + q * se])
+    else:
+        ci = np.full((len(terms), 2), np.nan)
     res = LogitResult(
         formula=formula, terms=terms, coef=coef, std_error=se,
-        cov=pd.DataFrame(fit.cov, index=kept, columns=kept), aliased=tuple(aliased),
-        conf_method=conf_method, conf_level=conf_level, conf_int=np.full((len(terms), 2), np.nan),
+        cov=pd.DataFrame(fit.cov, index=cols, columns=cols), aliased=tuple(aliased),
+        conf_method=conf_method, conf_level=conf_level, conf_int=ci,
         fitted=fit.mu, y=y, weights=w, X=X, deviance=fit.deviance,
         null_deviance=_null_deviance(y, w, intercept), loglik=_loglik(y, fit.mu, w), rank=rank,
         df_residual=n_ok - rank, df_null=n_ok - int(intercept), converged=fit.converged,
         iterations=fit.iterations, n_missing=n_missing, weighted=weighted,
         term_columns=term_columns, design=design, tol=tol, maxiter=maxiter)
+    if conf_method == "wald" and 0 < conf_level < 1:
+        return res
     return dataclasses.replace(res, conf_int=_conf_int(res, conf_method, conf_level))
 
 
@@ -682,7 +838,7 @@ def _conf_int(res: LogitResult, method: str, level: float) -> np.ndarray:
     if not 0 < level < 1:
         raise ValueError(f"conf_level must lie strictly between 0 and 1, got {level!r}")
     if method == "wald":
-        q = stats.norm.ppf(1 - (1 - level) / 2)
+        q = special.ndtri(1 - (1 - level) / 2)  # stats.norm.ppf's arithmetic
         return np.column_stack([res.coef - q * res.std_error, res.coef + q * res.std_error])
     return _profile_ci(res, level)
 
@@ -698,6 +854,7 @@ def _profile_ci(res: LogitResult, level: float) -> np.ndarray:
     delta = zmax / 5
     maxsteps = 10
     out = np.full((len(res.terms), 2), np.nan)
+    b_kept = res.coef[[res.terms.index(t) for t in kept]]
     for col, name in enumerate(kept):
         j = res.terms.index(name)
         b0, se0 = res.coef[j], res.std_error[j]
@@ -705,12 +862,15 @@ def _profile_ci(res: LogitResult, level: float) -> np.ndarray:
         zs, bs = [0.0], [b0]
         for sgn in (-1.0, 1.0):
             step, z = 0, 0.0
+            lp = X @ b_kept  # MASS starts each direction from the fit's linear predictor
             while True:
                 step += 1
                 if not (step < maxsteps and abs(z) < zmax):
                     break
                 bi = b0 + sgn * step * delta * se0
-                fit = _irls(Xi, y, w, X[:, col] * bi, tol, maxiter)
+                off = X[:, col] * bi
+                fit = _irls(Xi, y, w, off, tol, maxiter, eta_start=lp, cov=False)
+                lp = Xi @ fit.params + off
                 zz = fit.deviance - res.deviance
                 if zz > -1e-3:
                     zz = max(zz, 0.0)
@@ -726,7 +886,7 @@ def _profile_ci(res: LogitResult, level: float) -> np.ndarray:
 
 def logit(formula: str, data: pd.DataFrame, weights: Any = None, conf_method: str = "wald",
           conf_level: float = 0.95, tol: float = DEFAULT_TOL, maxiter: int = DEFAULT_MAXITER) -> LogitResult:
-    """R's ``glm(formula, family = binomial, data, weights)`` (statsmodels IRLS underneath).
+    """R's ``glm(formula, family = binomial, data, weights)`` (R's IRLS, written here).
 
     ``formula`` is R-style (``"y ~ x + g + x:g"``; patsy's ``C(g)`` and functions work;
     text, Categorical and bool columns are factors with treatment contrasts against the
@@ -754,7 +914,7 @@ def logit(formula: str, data: pd.DataFrame, weights: Any = None, conf_method: st
         warnings.warn(f"logit: {len(aliased)} coefficient{'s' if len(aliased) != 1 else ''} not "
                       f"defined because of singularities: {', '.join(aliased)} (NA, as in R)",
                       stacklevel=2)
-    _warn_fit(fit, X[kept], y, w, maxiter, _factor_terms(design))
+    _warn_fit(fit, X[kept] if aliased else X, y, w, maxiter, _factor_terms(design))
     return _assemble(formula, X, y, w, fit, kept, aliased, n_missing, weighted, conf_method,
                      conf_level, design.term_columns, design, tol, maxiter)
 

@@ -1,8 +1,9 @@
 """Multinomial (baseline-category) logistic regression, as R and SPSS NOMREG report it.
 
 ``multinom(formula, data, ref=None)`` fits log(P(Y = k) / P(Y = ref)) = x'B_k by exact
-maximum likelihood: statsmodels' ``MNLogit`` supplies the log-likelihood, score and
-analytic Hessian, and a Newton iteration with step halving (written here) runs it to a
+maximum likelihood: the log-likelihood, score and analytic Hessian of statsmodels'
+``MNLogit`` (its formulas, evaluated here without building the model, for speed), and a
+Newton iteration with step halving (written here) runs it to a
 gradient of ~1e-12, so the estimates match ``VGAM::vglm(y ~ ., multinomial(refLevel =
 ref))`` converged tightly. ``nnet::multinom``, what most authors run, stops its BFGS
 early (reltol 1e-8): its deviance agrees to ~1e-8, its coefficients only to a few
@@ -35,7 +36,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import optimize, sparse, stats
-from statsmodels.discrete.discrete_model import MNLogit
 
 from models._formula import Design, aliased_columns, build_design
 from models._result import TidyResult, make_glance, make_tidy
@@ -67,17 +67,46 @@ class MultinomFit:
     separated_columns: tuple[int, ...] = ()
 
 
-def _mnlogit(y: np.ndarray, X: np.ndarray) -> MNLogit:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return MNLogit(y, X)
+class _MNLogit:
+    """The multinomial-logit log-likelihood, score and Hessian, as statsmodels' ``MNLogit``.
+
+    The same formulas and layout (level 0 the reference; score and Hessian level by
+    level), with the probabilities computed once per point: building an ``MNLogit`` costs
+    more than a whole fit on data of the size used here.
+    """
+
+    def __init__(self, y: np.ndarray, X: np.ndarray, K: int):
+        self.X = X
+        self.D = np.eye(K)[y]
+        self.K = K
+
+    def probs(self, theta: np.ndarray) -> np.ndarray:
+        """P(Y = k | x) for each row, columns in level order (``MNLogit.cdf``)."""
+        e = np.column_stack((np.ones(len(self.X)), np.exp(self.X @ theta)))
+        return e / e.sum(1)[:, None]
+
+    def loglike(self, theta: np.ndarray) -> float:
+        return float(np.sum(self.D * np.log(self.probs(theta))))
+
+    def score_from(self, P: np.ndarray) -> np.ndarray:
+        return ((self.D[:, 1:] - P[:, 1:]).T @ self.X).ravel()
+
+    def hessian_from(self, P: np.ndarray) -> np.ndarray:
+        X = self.X
+        J, p = self.K - 1, X.shape[1]
+        H = np.empty((J, p, J, p))
+        for i in range(J):
+            for j in range(J):
+                wgt = P[:, i + 1] * ((1.0 if i == j else 0.0) - P[:, j + 1])
+                H[i, :, j, :] = -((wgt[:, None] * X).T @ X)
+        return H.reshape(J * p, J * p)
 
 
 def fit_multinom(y: np.ndarray, X: np.ndarray, n_levels: int, *, start: np.ndarray | None = None,
                  max_iter: int = MAX_ITER, grad_tol: float = GRAD_TOL) -> MultinomFit:
     """Maximum likelihood for codes ``y`` in 0..K-1 (0 = reference) on design ``X``.
 
-    Every level must occur. Newton with step halving on statsmodels' MNLogit
+    Every level must occur. Newton with step halving on the MNLogit
     log-likelihood; the covariance is the inverse observed information at the optimum.
     """
     y = np.asarray(y, dtype=np.int64)
@@ -92,15 +121,16 @@ def fit_multinom(y: np.ndarray, X: np.ndarray, n_levels: int, *, start: np.ndarr
 
 def _newton(y, X, K, start, max_iter, grad_tol) -> MultinomFit:
     n, p = X.shape
-    model = _mnlogit(y, X)
+    model = _MNLogit(y, X, K)
     theta = np.zeros((p, K - 1)) if start is None else np.array(start, dtype=float).reshape(p, K - 1)
     ll = model.loglike(theta)
     converged = False
     it = 0
     for _ in range(max_iter):
         it += 1
-        g = model.score(theta)  # flattened level by level (order="F")
-        H = model.hessian(theta)
+        P = model.probs(theta)
+        g = model.score_from(P)  # flattened level by level (order="F")
+        H = model.hessian_from(P)
         try:
             step = np.linalg.solve(-H, g)
         except np.linalg.LinAlgError:
@@ -118,21 +148,21 @@ def _newton(y, X, K, start, max_iter, grad_tol) -> MultinomFit:
                 break
         change = ll_new - ll
         theta, ll = cand, ll_new
-        gmax = float(np.max(np.abs(model.score(theta)))) / n
+        gmax = float(np.max(np.abs(model.score_from(model.probs(theta))))) / n
         if not np.isfinite(gmax):
             break
         if gmax < grad_tol or (t < 1e-10) or (abs(change) < 1e-15 * max(1.0, abs(ll)) and gmax < 1e-6):
             converged = gmax < grad_tol
             break
-    H = model.hessian(theta)
+    probs = model.probs(theta)
+    H = model.hessian_from(probs)
     try:
         vcov = np.linalg.inv(-H)
     except np.linalg.LinAlgError:
         vcov = np.full_like(H, np.nan)
-    probs = model.predict(theta)
     counts = np.bincount(y, minlength=K).astype(float)
     null_ll = float(np.sum(counts * np.log(counts / n)))
-    gmax = float(np.max(np.abs(model.score(theta)))) / n
+    gmax = float(np.max(np.abs(model.score_from(probs)))) / n
     sep: tuple[int, ...] = ()
     if not converged or probs.min() < 1e-8:
         sep = _separation_directions(y, X, K)
@@ -211,6 +241,16 @@ def _level_str(v) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "TRUE" if v else "FALSE"
     return str(v)
+
+
+def _label_codes(y: pd.Series, lookup: dict[str, int]) -> np.ndarray:
+    """``lookup[_level_str(v)]`` for every value of ``y`` (-1 where absent from lookup)."""
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        labs = [_level_str(c) for c in y.cat.categories]
+        if len(set(labs)) == len(labs):  # one label per category: map the codes
+            of_code = np.array([lookup.get(lab, -1) for lab in labs] + [-1], dtype=np.int64)
+            return of_code[np.asarray(y.cat.codes, dtype=np.int64)]
+    return np.array([lookup.get(_level_str(v), -1) for v in y], dtype=np.int64)
 
 
 @dataclass
@@ -355,8 +395,7 @@ class MultinomResult(TidyResult):
 
     def _codes(self) -> np.ndarray:
         order = [self.ref, *self.y_levels]
-        lookup = {lev: i for i, lev in enumerate(order)}
-        return np.array([lookup[_level_str(v)] for v in self.design.y], dtype=np.int64)
+        return _label_codes(self.design.y, {lev: i for i, lev in enumerate(order)})
 
 
 def multinom(formula: str, data: pd.DataFrame, ref=None) -> MultinomResult:
@@ -369,9 +408,12 @@ def multinom(formula: str, data: pd.DataFrame, ref=None) -> MultinomResult:
     yser = design.y
     all_levels = _levels_of(yser)
     labels = [_level_str(v) for v in all_levels]
-    ystr = yser.map(_level_str)
-    counts = ystr.value_counts()
-    empty = [lev for lev in labels if counts.get(lev, 0) == 0]
+    first = {}
+    for i, lev in enumerate(labels):
+        first.setdefault(lev, i)
+    ycode = _label_codes(yser, first)
+    counts = np.bincount(ycode[ycode >= 0], minlength=len(labels))
+    empty = [lev for lev in labels if counts[first[lev]] == 0]
     if empty:
         quoted = " ".join(f"\u2018{e}\u2019" for e in empty)
         warnings.warn(f"group {quoted} is empty" if len(empty) == 1 else f"groups {quoted} are empty",
@@ -389,8 +431,7 @@ def multinom(formula: str, data: pd.DataFrame, ref=None) -> MultinomResult:
             raise ValueError(f"multinom: ref {ref!r} is not a level of {design.response!r}{why}; "
                              f"levels are {labels}")
     order = [ref_label, *[lev for lev in labels if lev != ref_label]]
-    lookup = {lev: i for i, lev in enumerate(order)}
-    y = ystr.map(lookup).to_numpy(dtype=np.int64)
+    y = _label_codes(yser, {lev: i for i, lev in enumerate(order)})
     X = design.X
     alias = aliased_columns(X)
     dropped = [X.columns[j] for j in alias]

@@ -10,7 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models._result import validate_glance, validate_tidy
-from models.groups import P_ADJUST_METHODS, aov, p_adjust, pairwise_t_test, t_test, tukey_hsd
+from models.groups import (
+    P_ADJUST_METHODS,
+    aov,
+    p_adjust,
+    pairwise_t_test,
+    ptukey,
+    qtukey,
+    t_test,
+    tukey_hsd,
+)
 from replication.parity import groups as pg
 from replication.rbridge.fixtures import load_fixture
 
@@ -21,9 +30,48 @@ TUKEY_CI_DEFAULT_TOL = pg.TUKEY_CI_DEFAULT_TOL
 
 IDENTITY_TOL = 1e-12
 """Algebraic identities computed two ways in double precision (F = t^2, shifts, swaps)."""
-PTUKEY_K2_TOL = 1e-9
-"""Tukey with two groups is the pooled t-test (q = sqrt(2) |t|): scipy's studentized range
-against its t distribution, both numerical (the integral is good to about 1e-10)."""
+PTUKEY_R_TOL = 2e-11
+"""ptukey (and so TukeyHSD's adjusted p) against R's, absolute: the same quadrature, nodes,
+cut-offs and stopping rule; what differs is rounding. R sums in long double and its
+lgammafn is not scipy's gammaln: at thousands of df the leading constant is a difference of
+terms near 3e4, which moves the weights by about 1e-12 relative (3.6e-12 observed at
+8000 df; below 1e-14 up to 1000 df)."""
+QTUKEY_R_TOL = 1e-10
+"""qtukey against R's, relative: R's own secant search from R's own start, stopped by R's
+rule, on a ptukey that differs from R's only by the rounding above (1.1e-14 observed)."""
+PTUKEY_GRID = "groups_ptukey"
+
+
+def ptukey_k2_tol(df: float) -> float:
+    """How far R's ptukey misses the exact two-group identity ptukey(sqrt(2) |t|, 2, df,
+    upper) = 2 pt(-|t|, df): its fixed quadrature is coarse at small (even) df. Measured on
+    R's algorithm over q in (0, 12] (R 4.2.2): 1.6e-4 at 2 df, 2.1e-6 at 4, 5.7e-8 at 6,
+    3.0e-9 at 8, 2.9e-10 at 10, 1.3e-10 at 100 and 500; bounds with a margin of 1.5 or more."""
+    if df < 4:
+        return 3e-4
+    if df < 6:
+        return 4e-6
+    if df < 8:
+        return 1e-7
+    if df < 10:
+        return 5e-9
+    return 5e-10
+
+
+def ptukey_k2_limit_tol(df: float) -> float:
+    """The same error in the 95% interval's half-width, relative: the exact quantile of R's ptukey
+    against sqrt(2) qt(0.975, df). Measured: 8.6e-4 at 2 df, 4.3e-6 at 4, 8.3e-8 at 6,
+    3.2e-9 at 8, 2.1e-10 at 10, 5.7e-10 at 500; bounds with a margin of 2 or more."""
+    if df < 4:
+        return 2e-3
+    if df < 6:
+        return 1e-5
+    if df < 8:
+        return 2e-7
+    if df < 10:
+        return 1e-8
+    return 2e-9
+
 
 # --------------------------------------------------------------------------- frozen R
 
@@ -75,6 +123,83 @@ def test_pairwise_t_test_matches_frozen_r():
 def test_p_adjust_matches_frozen_r():
     fx = load_fixture(pg.PADJUST)
     assert pg.compare_padjust(pg.run_padjust_cases(fx.input), fx.result) <= GROUPS_TOL
+
+
+def _grid_groups(inp: dict) -> dict[tuple[float, float, float], np.ndarray]:
+    """Row positions of the ptukey grid by (nmeans, df, nranges): one vectorised call each."""
+    keys = list(zip(inp["nmeans"], inp["df"], inp["nranges"], strict=True))
+    out: dict[tuple[float, float, float], list[int]] = {}
+    for i, k in enumerate(keys):
+        out.setdefault(k, []).append(i)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def test_ptukey_and_qtukey_match_frozen_r():
+    """R's algorithm on a grid over every branch (interval lengths at 100, 800, 5000 df; the
+    range distribution beyond 25000 df), both tails, nranges 1 and 2."""
+    fx = load_fixture(PTUKEY_GRID)
+    inp, r = fx.input["p"], fx.result
+    q = np.asarray(inp["q"], dtype=float)
+    lower, upper = np.full(len(q), np.nan), np.full(len(q), np.nan)
+    for (k, df, rr), rows in _grid_groups(inp).items():
+        lower[rows] = ptukey(q[rows], k, df, nranges=rr)
+        upper[rows] = ptukey(q[rows], k, df, nranges=rr, lower_tail=False)
+    np.testing.assert_allclose(lower, r["lower"], rtol=0, atol=PTUKEY_R_TOL)
+    np.testing.assert_allclose(upper, r["upper"], rtol=0, atol=PTUKEY_R_TOL)
+    qt = fx.input["qt"]
+    ours = [qtukey(p, k, df) for p, k, df in zip(qt["p"], qt["nmeans"], qt["df"], strict=True)]
+    np.testing.assert_allclose(ours, r["qtukey"], rtol=QTUKEY_R_TOL, atol=0)
+    ours = [qtukey(p, k, df, lower_tail=False)
+            for p, k, df in zip(qt["p"], qt["nmeans"], qt["df"], strict=True)]
+    np.testing.assert_allclose(ours, r["qtukey_upper"], rtol=QTUKEY_R_TOL, atol=0)
+
+
+def test_tukey_at_small_df_is_r():
+    """2 to 5 residual df, where R's ptukey is coarse: our adjusted p are R's, errors and all;
+    the limits use the exact quantile of that ptukey, where R's qtukey stops early."""
+    fx = load_fixture(PTUKEY_GRID)
+    for cs, r in zip(fx.input["tukey"], fx.result["tukey"], strict=True):
+        res = tukey_hsd(pg.as_float(cs["values"]), pd.Categorical(cs["groups"], categories=cs["levels"]),
+                        conf_level=cs["conf_level"])
+        assert res.df_residual == float(r["df"][0]) < 6
+        assert list(res.contrast) == list(r["contrast"])
+        np.testing.assert_allclose(res.p_adj, r["p_adj"], rtol=0, atol=PTUKEY_R_TOL)
+        half = (res.upr - res.lwr) / 2
+        assert np.max(np.abs(res.lwr - r["lwr"]) / half) <= TUKEY_CI_DEFAULT_TOL
+        assert np.max(np.abs(res.upr - r["upr"]) / half) <= TUKEY_CI_DEFAULT_TOL
+
+
+def test_ptukey_qtukey_edges_as_r():
+    # R answers q <= 0 before it looks at the parameters; q = Inf is 1; NaN stays NaN
+    np.testing.assert_array_equal(ptukey([-1.0, 0.0, np.inf], 3, 10), [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(ptukey([-1.0, 0.0, np.inf], 3, 10, lower_tail=False), [1.0, 1.0, 0.0])
+    assert np.isnan(ptukey(np.nan, 3, 10))
+    assert ptukey(0.0, 3, 1) == 0.0
+    with pytest.warns(RuntimeWarning, match="NaNs produced"):
+        assert np.isnan(ptukey(2.0, 3, 1.5))  # df < 2, as R
+    with pytest.warns(RuntimeWarning, match="NaNs produced"):
+        assert np.isnan(ptukey(2.0, 1, 10))   # nmeans < 2
+    assert qtukey(0.0, 3, 10) == 0.0 and qtukey(1.0, 3, 10) == np.inf
+    assert qtukey(0.0, 3, 10, lower_tail=False) == np.inf
+    with pytest.warns(RuntimeWarning, match="NaNs produced"):
+        assert np.isnan(qtukey(1.5, 3, 10))
+    with pytest.warns(RuntimeWarning, match="NaNs produced"):
+        assert np.isnan(qtukey(0.95, 3, 1))
+    # a scalar gives a float, an array an array of its shape
+    assert isinstance(ptukey(3.0, 3, 10), float) and isinstance(qtukey(0.9, 3, 10), float)
+    assert ptukey(np.full((2, 3), 3.0), 3, 10).shape == (2, 3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0.01, 30), st.integers(2, 12), st.floats(2, 3000), st.integers(1, 3))
+def test_ptukey_tails_and_vectorisation(q, k, df, rr):
+    """The upper tail is R's 0.5 - lower + 0.5; a vector gives each scalar's value."""
+    lo = ptukey(q, k, df, nranges=rr)
+    up = ptukey(q, k, df, nranges=rr, lower_tail=False)
+    assert 0.0 <= lo <= 1.0 and up == (0.5 - lo) + 0.5
+    v = ptukey(np.array([q / 2, q, 2 * q]), k, df, nranges=rr)
+    assert v[1] == pytest.approx(lo, abs=1e-15)
+    assert v[0] <= v[1] + 1e-12 and v[1] <= v[2] + 1e-12
 
 
 # --------------------------------------------------------------------------- schema
@@ -134,8 +259,12 @@ def test_two_groups_f_is_t_squared_and_tukey_is_pooled_t(x, y):
     assert a.p_value == pytest.approx(t.p_value, rel=1e-9, abs=1e-14)
     tk = tukey_hsd(v, g)
     assert tk.diff[0] == pytest.approx(np.mean(y) - np.mean(x), rel=1e-12, abs=1e-12)
-    assert tk.p_adj[0] == pytest.approx(t.p_value, abs=PTUKEY_K2_TOL)
-    assert tk.lwr[0] == pytest.approx(t.conf_int[0], rel=1e-7, abs=1e-9)
+    # the identity holds up to R's quadrature error, which ours reproduces on purpose
+    assert tk.p_adj[0] == pytest.approx(t.p_value, abs=ptukey_k2_tol(t.parameter))
+    # the interval: the same centre, and half-widths equal up to the quantile's error
+    assert (tk.lwr[0] + tk.upr[0]) / 2 == pytest.approx(tk.diff[0], rel=1e-12, abs=1e-12)
+    assert (tk.upr[0] - tk.lwr[0]) / 2 == pytest.approx((t.conf_int[1] - t.conf_int[0]) / 2,
+                                                        rel=ptukey_k2_limit_tol(t.parameter))
     pw = pairwise_t_test(v, g, p_adjust="none")
     assert pw.p_value.iloc[0, 0] == pytest.approx(t.p_value, rel=1e-9, abs=1e-15)
 

@@ -5,6 +5,7 @@ invariances, planted effects and the rules for bad input."""
 from __future__ import annotations
 
 import warnings
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -12,11 +13,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import models._formula as formula_module
 from models._result import validate_glance, validate_tidy
 from models.logistic import (
     GlmConvergenceWarning,
     SeparationWarning,
     _fmm_spline,
+    _lp_separation,
+    _overlap_certificate,
     logit,
     removal_tests,
     score_tests,
@@ -363,3 +367,111 @@ def test_no_separation_warning_on_ordinary_data():
             logit(cs["formula"], pl.case_frame(cs["data"], cs.get("factors")),
                   weights=None if cs.get("weights") is None else pl.as_float(cs["weights"]))
         assert not [w for w in caught if issubclass(w.category, SeparationWarning)], cs["label"]
+
+
+def test_overlap_certificate_never_contradicts_the_linear_program():
+    """The certificate that spares the separation checks on ordinary data only ever says
+    "not separated" where Konis's linear program agrees (overlapping, nearly separated,
+    quasi- and completely separated draws)."""
+    rng = np.random.default_rng(21)
+    held = 0
+    for i in range(60):
+        n = int(rng.integers(15, 80))
+        x1, x2 = rng.normal(size=n), rng.normal(size=n)
+        noise = [0.0, 0.05, 0.3, 1.0, 3.0][i % 5]
+        y = ((x1 + 0.5 * x2 + noise * rng.logistic(size=n)) > 0).astype(float)
+        if i % 7 == 0:
+            x1 = np.round(x1)  # ties: quasi-complete separation becomes possible
+        d = pd.DataFrame({"y": y, "x1": x1, "x2": x2})
+        if y.min() == y.max():
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = logit("y ~ x1 + x2", d, maxiter=50)
+        w = np.ones(n)
+        if _overlap_certificate(m.X.to_numpy(), m.y, w, m.fitted):
+            held += 1
+            assert _lp_separation(m.X, m.y, w) is None, i
+    assert held >= 10  # it does hold on the overlapping draws
+
+
+# --------------------------------------------------------------------------- the design's direct path
+
+FORMULA_COLUMNS = ("x1", "x2", "b", "t", "s", "c", "o")
+
+
+def _formula_frame(seed: int, missing: bool, n: int = 40) -> pd.DataFrame:
+    """Every kind of column the direct path codes: float, int, bool, text (object and pandas
+    str), a Categorical with an unused level and an ordered one; optionally with NA."""
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({
+        "y": rng.integers(0, 2, n).astype(float),
+        "x1": rng.normal(size=n), "x2": rng.integers(0, 5, n), "b": rng.uniform(size=n) < 0.5,
+        "t": rng.choice(["b", "a", "c:d"], n).astype(object),
+        "s": pd.array(rng.choice(["q", "p", "r"], n), dtype="str"),
+        "c": pd.Categorical(rng.choice(["lo", "mid", "hi"], n), categories=["lo", "mid", "hi", "zz"]),
+        "o": pd.Categorical(rng.choice(["u", "v"], n), categories=["v", "u"], ordered=True),
+    })
+    d.index = rng.permutation(np.arange(100, 100 + n))
+    if missing:
+        for col in ("y", "x1", "t", "c", "s"):
+            d.loc[d.index[rng.integers(0, n, 3)], col] = None if col == "t" else np.nan
+    return d
+
+
+def _design_both_ways(formula: str, data: pd.DataFrame) -> list[tuple]:
+    """(design, error, warnings) from the direct path and from patsy's."""
+    out = []
+    for direct in (True, False):
+        with warnings.catch_warnings(record=True) as caught, \
+                mock.patch.object(formula_module, "_simple_terms",
+                                  formula_module._simple_terms if direct else (lambda rhs, d: None)):
+            warnings.simplefilter("always")
+            try:
+                d, err = formula_module.build_design(formula, data, caller="t"), None
+            except (ValueError, KeyError) as exc:
+                d, err = None, (type(exc), str(exc))
+        out.append((d, err, [(w.category, str(w.message)) for w in caught]))
+    return out
+
+
+def _assert_same_design(formula: str, data: pd.DataFrame, *, direct: bool) -> None:
+    (a, ea, wa), (b, eb, wb) = _design_both_ways(formula, data)
+    assert ea == eb and wa == wb, formula
+    if a is None:
+        return
+    assert (a.info is None) == direct, formula  # the direct path was (or was not) taken
+    pd.testing.assert_frame_equal(a.X, b.X, check_exact=True)
+    pd.testing.assert_series_equal(a.y, b.y, check_exact=True)
+    assert list(a.term_columns.items()) == list(b.term_columns.items())
+    assert a.factor_columns == b.factor_columns and a.n_dropped == b.n_dropped
+    pd.testing.assert_index_equal(a.dropped_index, b.dropped_index)
+    pd.testing.assert_frame_equal(a.data, b.data, check_exact=True)
+    new = b.data.iloc[:5]
+    pd.testing.assert_frame_equal(a.transform(new), b.transform(new), check_exact=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.lists(st.sampled_from(FORMULA_COLUMNS), unique=True, max_size=4),
+       st.booleans(), st.booleans())
+def test_direct_design_is_patsys(seed, cols, missing, extra_one):
+    """Identical matrix, names, response, rows, warnings and errors, whichever path builds it."""
+    rhs = " + ".join(cols) or "1"
+    if extra_one and cols:
+        rhs += " + 1"
+    _assert_same_design(f"y ~ {rhs}", _formula_frame(seed, missing), direct=True)
+
+
+def test_direct_design_hands_the_rest_to_patsy():
+    d = _formula_frame(5, missing=True)
+    # errors come from patsy's path, with its texts
+    _assert_same_design("y ~ x1 + t", d.assign(t="a"), direct=False)  # a single level
+    _assert_same_design("y ~ x1", d.assign(x1=np.nan), direct=False)  # no complete case
+    # what the direct path does not read: left to patsy, same answer either way
+    mixed = pd.Series(["a", 1, "b", "a"] * 10, index=d.index, dtype=object)
+    _assert_same_design("y ~ x1 + m", d.assign(m=mixed), direct=False)
+    _assert_same_design("y ~ x1 + np.log(x2 + 1)", d, direct=False)
+    _assert_same_design("y ~ x1 * t", d, direct=False)
+    _assert_same_design("y ~ x1 + t - 1", d, direct=False)
+    # text levels with ':' keep the names _r_name gives them
+    _assert_same_design("y ~ t + x2", d, direct=True)

@@ -294,3 +294,27 @@ def test_bad_reference_and_column_names():
         multinom("nope ~ x1", d)
     with pytest.raises(ValueError, match="cannot build the design"):
         multinom("y ~ x1 + missing_column", d)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 5), st.integers(1, 4))
+def test_likelihood_pieces_are_statsmodels_mnlogit(seed, K, p):
+    """The log-likelihood, score and Hessian evaluated here are statsmodels' MNLogit's."""
+    from statsmodels.discrete.discrete_model import MNLogit  # noqa: PLC0415
+
+    from models.multinomial import _MNLogit  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    n = 40
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, p - 1))]) if p > 1 else np.ones((n, 1))
+    y = np.concatenate([np.arange(K), rng.integers(0, K, n - K)])
+    theta = rng.normal(0, 0.7, size=(p, K - 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = MNLogit(y, X)
+    ours = _MNLogit(y, X, K)
+    P = ours.probs(theta)
+    np.testing.assert_allclose(P, ref.predict(theta), rtol=1e-13, atol=0)
+    assert ours.loglike(theta) == pytest.approx(ref.loglike(theta), rel=1e-13)
+    np.testing.assert_allclose(ours.score_from(P), ref.score(theta), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.hessian_from(P), ref.hessian(theta), rtol=1e-12, atol=1e-12)

@@ -4,13 +4,16 @@ each fixture's own script, so live and frozen checks compare the same things."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
-from models.groups import aov, t_test, tukey_hsd
+from models.groups import aov, ptukey, qtukey, t_test, tukey_hsd
 from replication.parity import groups as pg
 from replication.rbridge import RError, call_r
-from replication.rbridge.fixtures import fixture_spec
+from replication.rbridge.fixtures import fixture_spec, load_fixture
+from tests.models.test_groups import PTUKEY_GRID, PTUKEY_R_TOL, QTUKEY_R_TOL, ptukey_k2_tol
 
 pytestmark = pytest.mark.r
 
@@ -89,21 +92,62 @@ def test_aov_tukey_pairwise_live(seed):
     assert d["tukey_ci_tight"] <= pg.TUKEY_CI_TOL
     assert d["tukey_ci_default"] <= pg.TUKEY_CI_DEFAULT_TOL
     assert d["tukey_small_df"] <= pg.TUKEY_P_SMALL_DF_TOL
+    # ptukey is R's algorithm: adjusted p agree to rounding at every df, small ones included
+    for a, b in zip(pg.run_anova_cases(anova), _r(pg.ANOVA, anova), strict=True):
+        np.testing.assert_allclose(a["p_adj"], b["p_adj"], rtol=0, atol=PTUKEY_R_TOL)
     d = pg.compare_pairwise(pg.run_pairwise_cases(pairwise), _r(pg.PAIRWISE, pairwise))
     assert d["labels"] == 0 and d["method"] == 0 and d["p_value"] <= pg.GROUPS_TOL
 
 
-def test_small_df_tukey_we_are_exact_and_r_is_not():
-    """Two groups, 4 residual df: Tukey's p equals the pooled t-test's p exactly (q = sqrt(2)|t|).
-    Ours meets that identity; R's ptukey misses it by about 1e-6 (see TUKEY_MIN_DF)."""
+def test_small_df_tukey_is_r_and_misses_the_exact_identity_as_r_does():
+    """Two groups, 4 residual df: Tukey's p equals the pooled t-test's p in exact arithmetic
+    (q = sqrt(2) |t|). R's ptukey misses that by about 1e-6 here; ours is R's algorithm, so it
+    gives R's number, and misses the identity by the same amount (see ``ptukey_k2_tol``)."""
     v = [1.0, 2.5, 3.1, 4.0, 5.2, 3.3]
     g = ["a", "a", "a", "b", "b", "b"]
     tk = tukey_hsd(v, g)
     exact = t_test(v[3:], v[:3], var_equal=True).p_value
-    assert tk.p_adj[0] == pytest.approx(exact, abs=1e-12)
     r = call_r("TukeyHSD(aov(v ~ g, data.frame(v = input$v, g = factor(input$g))))$g[, 'p adj']",
                {"v": np.array(v), "g": g}).value
-    assert abs(float(np.asarray(r).ravel()[0]) - exact) <= pg.TUKEY_P_SMALL_DF_TOL
+    r = float(np.asarray(r).ravel()[0])
+    assert tk.p_adj[0] == pytest.approx(r, abs=PTUKEY_R_TOL)
+    assert 1e-8 < abs(r - exact) <= ptukey_k2_tol(4)
+    assert abs(tk.p_adj[0] - exact) <= ptukey_k2_tol(4)
+
+
+def test_ptukey_qtukey_live():
+    """A fresh random grid, non-integer df and nmeans included, against R now."""
+    rng = np.random.default_rng(505)
+    cases = []
+    for _ in range(40):
+        k = float(rng.choice([2, 3, 4, 6, 9, 15])) + float(rng.choice([0.0, 0.5]))
+        df = float(np.exp(rng.uniform(np.log(2), np.log(40000))))
+        rr = float(rng.choice([1, 1, 1, 2, 3]))
+        q = np.sort(rng.uniform(0.01, 12, 6))
+        cases.append({"q": q, "k": k, "df": df, "rr": rr, "p": float(rng.uniform(0.01, 0.99))})
+    code = """lapply(input$cases, function(cs) list(
+      lower = ptukey(cs$q, cs$k, cs$df, cs$rr), upper = ptukey(cs$q, cs$k, cs$df, cs$rr, lower.tail = FALSE),
+      qt = qtukey(cs$p, cs$k, cs$df, cs$rr)))"""
+    r = call_r(code, {"cases": cases}).value
+    for cs, rr in zip(cases, r, strict=True):
+        np.testing.assert_allclose(ptukey(cs["q"], cs["k"], cs["df"], cs["rr"]), rr["lower"],
+                                   rtol=0, atol=PTUKEY_R_TOL)
+        np.testing.assert_allclose(ptukey(cs["q"], cs["k"], cs["df"], cs["rr"], lower_tail=False),
+                                   rr["upper"], rtol=0, atol=PTUKEY_R_TOL)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ours = qtukey(cs["p"], cs["k"], cs["df"], cs["rr"])
+        # where R's secant divides 0 by 0 (a flat ptukey far out) both give NaN, and say so
+        np.testing.assert_allclose(ours, rr["qt"][0], rtol=QTUKEY_R_TOL, equal_nan=True)
+        assert [str(w.message) for w in caught] == (["qtukey: NaNs produced"] if np.isnan(ours) else [])
+
+
+def test_ptukey_fixture_still_matches_live_r():
+    fx_code, packages, seed = fixture_spec(PTUKEY_GRID)
+    fx = load_fixture(PTUKEY_GRID)
+    r = call_r(fx_code, fx.input, packages=packages, seed=seed).value
+    for key in ("lower", "upper", "qtukey", "qtukey_upper"):
+        np.testing.assert_array_equal(r[key], fx.result[key])
 
 
 def test_p_adjust_live():
