@@ -30,10 +30,17 @@ what cv.glmnet does in R today.
 
 On a synthetic panel the planted model of ``inadequate_2012_13`` (``panel.truth``) is set
 beside the estimates (table ``recovery``).
+
+Every number the paper prints is set beside its reproduction (``published_vs_reproduced``,
+:mod:`replication.papers._compare`), with the reason where they cannot agree (synthetic data,
+years or variables the public data lack). With ``with_r=True`` and R installed, the key
+numbers are computed again in R in one call (glmnet, cv.glmnet from the same seed and sampler,
+cor.test) and compared (``python_vs_r``).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -44,6 +51,12 @@ import pandas as pd
 from models.correlation import cor_matrix
 from models.elasticnet import cv_glmnet
 from replication.papers._base import StudyResult
+from replication.papers._compare import (
+    REASON_NOT_IN_PANEL,
+    REASON_SYNTHETIC,
+    Reproduced,
+    published_vs_reproduced,
+)
 
 STUDY = "hood2016"
 
@@ -551,6 +564,301 @@ def figure_correlations(fig3: pd.DataFrame, outcome: str = OUTCOME_INDICATOR):
     return fig
 
 
+# --------------------------------------------------------------------------- published numbers
+
+TABLE3_RECORDS: dict[str, tuple[str, str]] = {
+    "cin": ("cin_rate", ""),
+    "referrals": ("referrals", ""),
+    "ia": ("assessments", "definitions: single assessments (from 2013-14) for initial "
+                          "assessments"),
+    "ia10": ("initial_assessments_within_10_days", ""),
+    "ca": ("assessments", "definitions: single assessments (from 2013-14) for core assessments"),
+    "ca35": ("assessments_within_45_days", "definitions: assessments within 45 working days "
+                                           "for core assessments within 35 days"),
+    "s47": ("section47", ""),
+    "cpc": ("icpc", "definitions: initial CP conferences for all CP conferences"),
+    "icpc15": ("icpc_within_15_days", ""),
+    "cpp": ("cpp", ""),
+    "review": ("", REASON_NOT_IN_PANEL + " (review CP conferences on time)"),
+    "care": ("cla_rate", "definitions: children looked after for care proceedings"),
+    "reref": ("re_referrals", ""),
+    "repeatcp": ("cpp_second_or_subsequent", ""),
+    "spend": ("spend_safeguarding", "definitions: s251 safeguarding spend for spend on CP "
+                                    "services"),
+    "cinsw": ("caseload", ""),
+    "vacancy": ("vacancy_rate", ""),
+    "turnover": ("social_worker_turnover", ""),
+    "agency": ("agency_worker_rate", ""),
+}
+"""Table 3's rows (record id infix) -> (panel indicator, definitional difference)."""
+
+TABLE2_RECORDS: dict[str, str] = {
+    "t2_ia10": "initial_assessments_within_10_days",
+    "t2_s47": "section47",
+    "t2_reref": "re_referrals",
+    "t2_vacancy": "vacancy_rate",
+    "t2_agency": "agency_worker_rate",
+}
+
+GROUP_LEVEL_RECORDS: dict[str, str] = {
+    "ia10": "initial_assessments_within_10_days",
+    "agency": "agency_worker_rate",
+    "reref": "re_referrals",
+}
+
+REASON_OLD_RATINGS = ("needs the Ofsted ratings of 2010-2013 (pre-SIF frameworks), which are "
+                      "not public here")
+
+
+def _years_reason(panel_years: Sequence[int], first: int, last: int) -> str:
+    have = sorted(int(y) for y in panel_years)
+    span = f"{have[0]}-{have[-1]}" if have else "none"
+    return f"years: needs {first}-{last} (panel years ending 31 March); the panel covers {span}"
+
+
+def reproduce_published(panel: Any, tables: dict[str, pd.DataFrame], opt: dict,
+                        n_groups: tuple[int, int]) -> dict[str, Reproduced]:
+    """The reproduced value of every published record of the study, by record id."""
+    synthetic = getattr(panel, "truth", None) is not None
+    base = REASON_SYNTHETIC if synthetic else (
+        "data: the panel's values, not the paper's 2001-2014 extract (revisions, definitions)")
+    out: dict[str, Reproduced] = {}
+
+    def put(rid: str, value: Any, reason: str = "") -> None:
+        v = math.nan if value is None else float(value)
+        out[rid] = Reproduced(v, reason if not math.isfinite(v) else
+                              "; ".join(x for x in (base, reason) if x))
+
+    years = sorted(int(y) for y in getattr(panel, "years", panel.wide()["year"].unique()))
+    ex = panel.exclusions
+    la_wide = ex[ex["year"].isna() & ex["indicator"].isna()] if len(ex) else ex
+    n_las = int(panel.las["la_code"].nunique())
+    put("abs_las", n_las + len(la_wide), "the panel's LAs and the LAs it excludes")
+    put("m_excluded", len(la_wide), "LA-wide exclusions of the panel")
+    put("tr_las", n_las)
+    for rid in ("abs_years", "tr_years"):
+        put(rid, len(years), f"years in the panel: {years[0]}-{years[-1]}" if years else "")
+    put("tr_ceiling", None, _years_reason(years, 2002, 2007))
+    put("tr_cin_cease3m", None, REASON_NOT_IN_PANEL + " (CIN cases ceasing within 3 months)")
+    put("tr_cp_cease6_11m", None, REASON_NOT_IN_PANEL + " (CP plans lasting 6-11 months)")
+    put("tr_assess_years", None, REASON_NOT_IN_PANEL + " (assessments as a % of referrals, "
+                                                       "2001-2014)")
+    tr = tables["figure2_trends"]
+    rr = tr[tr["indicator"] == OUTCOME_INDICATOR]
+    before = rr[rr["year"] <= 2009]["median"]
+    after = rr[rr["year"] >= 2010]["median"]
+    if len(before):
+        why = "medians of the panel's years up to 2008-09" + (
+            "" if years and years[0] <= 2002 else f" ({_years_reason(years, 2002, 2009)})")
+        put("tr_reref_low", before.min(), why)
+        put("tr_reref_high", before.max(), why)
+    else:
+        put("tr_reref_low", None, _years_reason(years, 2002, 2009))
+        put("tr_reref_high", None, _years_reason(years, 2002, 2009))
+    put("tr_reref_peak", after.max() if len(after) else None,
+        "the highest yearly median from 2009-10 on" if len(after) else
+        _years_reason(years, 2010, 2014))
+    put("co_alpha", opt["significance"], "the reporting rule as applied")
+    put("co_years_cin", opt["min_years_significant"], "the reporting rule as applied")
+    put("co_years_wf", len(opt["workforce_years"]), "the reporting rule as applied")
+    model = tables["table2_model"].set_index("measure")["percent"]
+    put("or_deviance", model["deviance_explained"])
+    put("or_sens", model["sensitivity"])
+    put("or_spec", model["specificity"])
+    put("sum_accuracy", model["sensitivity"], "the Results call this the sensitivity")
+    coef = tables["table2_coefficients"].set_index("term")["coefficient"]
+    for rid, term in TABLE2_RECORDS.items():
+        if term in opt["predictors"]:
+            put(rid, coef.get(term, 0.0), "" if term in coef.index else "not selected (0)")
+        else:
+            put(rid, None, REASON_NOT_IN_PANEL + f" ({term})")
+    n_a, n_b = n_groups
+    put("ga_n", n_a)
+    put("t3_na", n_a)
+    put("t3_nb", n_b)
+    for rid in ("ga_noinsp", "ga_rated", "ga_good", "ga_adequate"):
+        put(rid, None, REASON_OLD_RATINGS)
+    size = {"a": n_a, "b": n_b}
+    empty = "group {} is empty on this panel (no LA predicted{} in 2010-2012)"
+    lev = tables["groups_levels_at_y"]
+    lev = lev.set_index(["group", "indicator"]) if len(lev) else lev
+    for g in ("a", "b"):
+        why_empty = empty.format(g.upper(), ", not rated inadequate" if g == "a" else
+                                 " and rated inadequate")
+        for tag, ind in GROUP_LEVEL_RECORDS.items():
+            for suffix, col in (("median", "median"), ("q1", "q25"), ("q3", "q75")):
+                rid = f"g{g}_{tag}_{suffix}"
+                key = (g.upper(), ind)
+                ok = len(lev) and key in lev.index and lev.loc[key, "n"] > 0
+                put(rid, lev.loc[key, col] if ok else None,
+                    ("quartiles by R's type 7" if suffix != "median" else "") if ok else
+                    why_empty if not size[g] else f"no LA of group {g.upper()} has {ind} at Y")
+    t3 = tables["table3_long"].set_index(["indicator", "group"])
+    for tag, (ind, defin) in TABLE3_RECORDS.items():
+        for g in ("a", "b"):
+            why_empty = empty.format(g.upper(), ", not rated inadequate" if g == "a" else
+                                     " and rated inadequate")
+            for suffix, col in (("med", "median_change"), ("pct", "pct_rising")):
+                rid = f"t3_{tag}_{g}_{suffix}"
+                key = (ind, g.upper())
+                if not ind or key not in t3.index:
+                    put(rid, None, defin or REASON_NOT_IN_PANEL + f" ({ind})")
+                elif not t3.loc[key, "n"]:
+                    put(rid, None, why_empty if not size[g] else
+                        f"no LA of group {g.upper()} has {ind} in Y and Y+1")
+                else:
+                    put(rid, t3.loc[key, col], defin)
+    return out
+
+
+# --------------------------------------------------------------------------- Python vs R
+
+R_COLUMNS: tuple[str, ...] = ("table", "row", "quantity", "python", "r", "difference",
+                              "tolerance", "within")
+
+SCALE_FLOOR = 1e-4
+"""Elements of a vector (a path, a coefficient vector) are compared relative to at least 1e-4
+of the vector's largest magnitude, as the elastic-net parity does, and the deviance explained
+relative to at least 1e-4 of its scale (100%): a value that is zero in exact arithmetic (the
+null model's deviance ratio) comes out as rounding noise of either sign on both sides."""
+
+R_CODE = """
+x <- as.matrix(input$x); y <- as.double(input$y); o <- input$opt
+fit0 <- glmnet(x, y, family = "binomial", alpha = o$alpha, standardize = o$standardize)
+suppressWarnings(set.seed(o$seed, kind = "Mersenne-Twister", normal.kind = "Inversion",
+                          sample.kind = o$sample_kind))
+args <- list(x, y, family = "binomial", alpha = o$alpha, standardize = o$standardize,
+             nfolds = o$nfolds, type.measure = o$type_measure)
+if (o$fold_lambda == "full") args$lambda <- fit0$lambda
+cv <- do.call(cv.glmnet, args)
+RNGkind("Mersenne-Twister", "Inversion", "Rejection")
+s <- if (o$s == "lambda.min") cv$lambda.min else cv$lambda.1se
+i <- match(s, cv$glmnet.fit$lambda)
+prob <- as.vector(predict(cv, newx = x, s = o$s, type = "response"))
+sp <- if (length(input$pairs)) do.call(rbind, lapply(input$pairs, function(p) {
+  ct <- suppressWarnings(cor.test(p$x, p$y, method = "spearman", exact = NULL))
+  c(unname(ct$estimate), ct$p.value)
+})) else NULL
+list(lambda = fit0$lambda, dev_ratio = fit0$dev.ratio, df = as.double(fit0$df),
+     cv_lambda = cv$lambda, cvm = cv$cvm, cvsd = cv$cvsd, lambda_min = cv$lambda.min,
+     lambda_1se = cv$lambda.1se, coef = as.vector(coef(cv, s = o$s)),
+     dev = cv$glmnet.fit$dev.ratio[i], prob = prob, spearman = sp)
+"""
+"""The study's model and Figure 3 in R: glmnet, then cv.glmnet with folds drawn from the
+study's seed and sampler (and, for fold_lambda='full', the full-data lambda sequence, as
+glmnet 2.0-2), coefficients, deviance ratio and predictions at s; cor.test per pair."""
+
+
+def rel_difference(py: float, r: float, floor: float = 0.0) -> float:
+    """|py - r| / max(|py|, |r|, floor); 0 when equal (NaN equals NaN), inf when one is NaN."""
+    py, r = float(py), float(r)
+    if math.isnan(py) or math.isnan(r):
+        return 0.0 if math.isnan(py) and math.isnan(r) else math.inf
+    if py == r:
+        return 0.0
+    return abs(py - r) / max(abs(py), abs(r), floor)
+
+
+def vs_r_row(table: str, row: str, quantity: str, py: float, r: float, tol: float,
+             floor: float = 0.0) -> dict[str, Any]:
+    d = rel_difference(py, r, floor)
+    return {"table": table, "row": row, "quantity": quantity, "python": float(py),
+            "r": float(r), "difference": d, "tolerance": tol, "within": bool(d <= tol)}
+
+
+def _worst_row(table: str, row: str, quantity: str, py: Any, r: Any, tol: float) -> dict:
+    """One row for a whole vector: the element with the largest relative difference."""
+    a = np.asarray(py, dtype=float).ravel()
+    b = np.asarray(r, dtype=float).ravel()
+    if a.shape != b.shape:
+        return {"table": table, "row": row, "quantity": f"{quantity} (length {a.size} vs "
+                f"{b.size})", "python": float(a.size), "r": float(b.size),
+                "difference": math.inf, "tolerance": tol, "within": False}
+    if a.size == 0:
+        return vs_r_row(table, row, quantity, 0.0, 0.0, tol)
+    floor = SCALE_FLOOR * float(np.nanmax(np.abs(np.concatenate([a, b]))))
+    d = [rel_difference(x, y, floor) for x, y in zip(a, b, strict=True)]
+    k = int(np.argmax(d))
+    return vs_r_row(table, row, f"{quantity} (largest difference, element {k + 1})", a[k],
+                    b[k], tol, floor)
+
+
+def figure3_pairs(wide: pd.DataFrame, fig3: pd.DataFrame,
+                  outcome: str = OUTCOME_INDICATOR) -> list[dict[str, np.ndarray]]:
+    """The pairwise-complete (indicator, outcome) values behind each Figure 3 row."""
+    pairs = []
+    for ind, year in zip(fig3["indicator"], fig3["year"], strict=True):
+        d = wide.loc[wide["year"] == year, [ind, outcome]].dropna()
+        pairs.append({"x": d[ind].to_numpy(dtype=float), "y": d[outcome].to_numpy(dtype=float)})
+    return pairs
+
+
+def python_vs_r(X: pd.DataFrame, y: np.ndarray, cv: Any, s: float, prob: np.ndarray,
+                tables: dict[str, pd.DataFrame], wide: pd.DataFrame, opt: dict,
+                threshold: float) -> pd.DataFrame:
+    """The model and Figure 3 computed again in R (one call), beside the study's numbers.
+
+    Raises :class:`replication.rbridge.RNotAvailable` when R or glmnet is missing.
+    """
+    from replication.parity.correlation import P_TOL, RHO_TOL  # noqa: PLC0415
+    from replication.parity.elasticnet import CV_TOL, PATH_TOL  # noqa: PLC0415
+    from replication.rbridge import call_r  # noqa: PLC0415
+
+    fig3 = tables["figure3_re_referrals"]
+    data = {
+        "x": X.to_numpy(dtype=float), "y": y.astype(float),
+        "opt": {k: opt[k] for k in ("alpha", "standardize", "seed", "sample_kind", "nfolds",
+                                    "type_measure", "fold_lambda", "s")},
+    }
+    pairs = figure3_pairs(wide, fig3)
+    if pairs:
+        data["pairs"] = pairs
+    r = call_r(R_CODE, data=data, packages=["glmnet"]).value
+    rows = [
+        _worst_row("glmnet path", f"{len(cv.fit.lambda_)} lambdas", "lambda", cv.fit.lambda_,
+                   r["lambda"], PATH_TOL),
+        _worst_row("glmnet path", f"{len(cv.fit.lambda_)} lambdas", "dev.ratio",
+                   cv.fit.dev_ratio, r["dev_ratio"], PATH_TOL),
+        _worst_row("glmnet path", f"{len(cv.fit.lambda_)} lambdas", "df", cv.fit.df, r["df"],
+                   PATH_TOL),
+        _worst_row("cv_curve", f"{len(cv.lambda_)} lambdas", "cvm", cv.cvm, r["cvm"], CV_TOL),
+        _worst_row("cv_curve", f"{len(cv.lambda_)} lambdas", "cvsd", cv.cvsd, r["cvsd"],
+                   CV_TOL),
+        vs_r_row("cv_curve", "lambda.min", "lambda", cv.lambda_min, r["lambda_min"][0],
+                 CV_TOL),
+        vs_r_row("cv_curve", "lambda.1se", "lambda", cv.lambda_1se, r["lambda_1se"][0],
+                 CV_TOL),
+    ]
+    coef = cv.coef(s)
+    coef_r = pd.Series(np.asarray(r["coef"], dtype=float), index=coef.index)
+    floor = SCALE_FLOOR * float(max(coef.abs().max(), coef_r.abs().max()))
+    for term in coef.index:
+        if coef[term] != 0 or coef_r[term] != 0 or term == "(Intercept)":
+            rows.append(vs_r_row("table2_coefficients", term, f"coefficient at {opt['s']}",
+                                 coef[term], coef_r[term], CV_TOL, floor))
+    model = tables["table2_model"].set_index("measure")["percent"]
+    rows.append(vs_r_row("table2_model", "deviance_explained", "percent",
+                         model["deviance_explained"], 100 * float(r["dev"][0]), CV_TOL,
+                         floor=100 * SCALE_FLOOR))
+    prob_r = np.asarray(r["prob"], dtype=float)
+    acc_r = accuracy_table(y, prob_r, threshold).set_index("measure")["percent"]
+    acc = tables["table2_accuracy"].set_index("measure")["percent"]
+    for m in ("sensitivity", "specificity"):
+        rows.append(vs_r_row("table2_accuracy", m, "percent", acc[m], acc_r[m], CV_TOL))
+    rows.append(_worst_row("table2_accuracy", f"{len(prob)} LAs", "predicted probability",
+                           prob, prob_r, CV_TOL))
+    sp = np.asarray(r["spearman"], dtype=float).reshape(-1, 2) if pairs else np.empty((0, 2))
+    for k, (ind, year, est, p) in enumerate(zip(fig3["indicator"], fig3["year"],
+                                                fig3["estimate"], fig3["p_value"],
+                                                strict=True)):
+        label = f"{ind} x {OUTCOME_INDICATOR}, {year}"
+        rows.append(vs_r_row("figure3_re_referrals", label, "rho", est, sp[k, 0], RHO_TOL))
+        rows.append(vs_r_row("figure3_re_referrals", label, "p_value", p, sp[k, 1], P_TOL))
+    out = pd.DataFrame(rows, columns=list(R_COLUMNS))
+    out["within"] = out["within"].astype(bool)
+    return out
+
+
 # --------------------------------------------------------------------------- run
 
 
@@ -559,11 +867,14 @@ def run(
     *,
     progress: Callable[[int, int, str], None] | None = None,
     figures: bool = True,
+    with_r: bool = False,
     **options: Any,
 ) -> StudyResult:
     """Run the study on ``panel`` (see :data:`DEFAULT_OPTIONS` for every option and its default).
 
     ``figures=False`` skips drawing Figures 2 and 3 (their tables are always made).
+    ``with_r=True`` adds the table ``python_vs_r`` (:func:`python_vs_r`) when R and glmnet
+    are installed, else a note saying why it is absent.
     """
     unknown = set(options) - set(DEFAULT_OPTIONS)
     if unknown:
@@ -573,7 +884,7 @@ def run(
     opt = {**DEFAULT_OPTIONS, **options}
     if opt["s"] not in ("lambda.min", "lambda.1se"):
         raise ValueError(f"s must be 'lambda.min' or 'lambda.1se', got {opt['s']!r}")
-    total = 5
+    total = 7 if with_r else 6
 
     def step(i: int, label: str) -> None:
         if progress is not None:
@@ -704,13 +1015,44 @@ def run(
         f"inadequate): {n_b} LAs (paper: 16 and 12). 'Rated inadequate' is {opt['outcome']!r}."
     )
 
-    step(4, "figures")
+    step(4, "published vs reproduced")
+    tables["published_vs_reproduced"] = published_vs_reproduced(
+        STUDY, reproduce_published(panel, tables, {**opt, "predictors": predictors}, (n_a, n_b)))
+    if getattr(panel, "truth", None) is not None:
+        notes.append("Synthetic data: the numbers are not the paper's and are not expected to "
+                     "match it; published_vs_reproduced still sets them side by side.")
+
+    if with_r:
+        step(5, "the same in R")
+        from replication.rbridge import RError, RNotAvailable, r_available  # noqa: PLC0415
+
+        if not r_available():
+            notes.append("Python vs R not compared: R is not installed.")
+        else:
+            try:
+                tables["python_vs_r"] = python_vs_r(X[predictors], y, cv, s, prob, tables,
+                                                    wide, opt, opt["threshold"])
+            except RNotAvailable as exc:
+                notes.append(f"Python vs R not compared: {exc}")
+            except RError as exc:
+                notes.append(f"Python vs R not compared: R stopped with an error: {exc}")
+            else:
+                vr = tables["python_vs_r"]
+                notes.append(
+                    f"Python vs R (glmnet, cv.glmnet from seed {opt['seed']} with the "
+                    f"{opt['sample_kind']} sampler, cor.test): {int(vr['within'].sum())} of "
+                    f"{len(vr)} numbers within tolerance; largest relative difference "
+                    f"{vr['difference'].max():.2g}. Vectors (paths, CV curve, predictions) are "
+                    f"compared element by element relative to at least {SCALE_FLOOR:g} of the "
+                    "vector's largest magnitude, and their worst element is shown.")
+
+    step(total - 1, "figures")
     figs = (
         {"figure2": figure_trends(trends, quality), "figure3": figure_correlations(fig3)}
         if figures
         else {}
     )
-    step(5, "done")
+    step(total, "done")
     options_out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in opt.items()}
     options_out["predictors"] = predictors
     options_out["lambda"] = s

@@ -12,6 +12,11 @@ Reads as the paper's method section:
    (Figures 2-4).
 3. The family of impact models (:data:`models.its.IMPACT_MODELS`) compared by AIC and BIC for
    every indicator and group (the paper reports choosing "a slope with two step changes").
+4. Every number the paper prints beside its reproduction (``published_vs_reproduced``,
+   :mod:`replication.papers._compare`), with the reason where they cannot agree.
+5. With ``with_r=True`` and R installed: the reported model of every indicator for all LAs
+   refitted by lme4's ``glmer`` (nAGQ as fitted), its four stages, their SEs and the logLik
+   beside ours (``python_vs_r``).
 
 Independent fits run in parallel (joblib), the progress callback counting finished
 indicator-by-group batches. Every analytic choice is in ``StudyResult.options``.
@@ -19,6 +24,7 @@ indicator-by-group batches. Every analytic choice is in ``StudyResult.options``.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections import Counter
@@ -30,6 +36,12 @@ import pandas as pd
 
 from models import its
 from replication.papers._base import StudyResult
+from replication.papers._compare import (
+    REASON_NOT_IN_PANEL,
+    REASON_SYNTHETIC,
+    Reproduced,
+    published_vs_reproduced,
+)
 
 STUDY = "hood2021"
 
@@ -282,6 +294,9 @@ def _fit_batch(
         tr.insert(0, "indicator", indicator)
         out["trajectory"] = tr
         out["n_excluded"] = len(fit.excluded)
+        out["fit_info"] = {"loglik": fit.loglik, "formula": fit.formula, "nagq": fit.nagq,
+                           "theta": fit.glmm.theta.to_numpy(dtype=float),
+                           "fixef": fit.glmm.fixef.to_numpy(dtype=float)}
     return out
 
 
@@ -374,6 +389,302 @@ def recovery_table(truth: Any, stages: pd.DataFrame, scale: str = "stage") -> pd
               "pct_change", "conf_low", "conf_high", "covered"]].reset_index(drop=True)
 
 
+# --------------------------------------------------------------------------- published numbers
+
+REASON_HISTORY = ("needs every Ofsted judgement 2009-2019 (pre-SIF frameworks are not public "
+                  "here; the panel keeps each LA's first SIF and latest ILACS judgement)")
+
+
+def reproduce_published(panel: Any, df: pd.DataFrame, indicators: Sequence[str],
+                        stages: pd.DataFrame, window: tuple[int, int] | None,
+                        impact_model: str, excluded_las: Sequence[int]) -> dict[str, Reproduced]:
+    """The reproduced value of every published record of the study, by record id."""
+    synthetic = getattr(panel, "truth", None) is not None
+    base = REASON_SYNTHETIC if synthetic else ""
+    out: dict[str, Reproduced] = {}
+
+    def put(rid: str, value: Any, reason: str = "") -> None:
+        v = math.nan if value is None else float(value)
+        out[rid] = Reproduced(v, reason if not math.isfinite(v) else
+                              "; ".join(x for x in (base, reason) if x))
+
+    las = panel.las
+    ex = panel.exclusions
+    la_wide = ex[ex["year"].isna() & ex["indicator"].isna()] if len(ex) else ex
+    n_panel = int(las["la_code"].nunique())
+    reorganised = ("" if synthetic or "status" not in las.columns else
+                   "definitions: the panel keeps LAs before and after the reorganisations "
+                   "(2009, 2019, 2021, 2023) as separate codes"
+                   if (las["status"].astype(str) != "current").any() else "")
+    n_all = int(df["la_code"].nunique())
+    sample = "" if not len(excluded_las) else (
+        f"sample: {len(excluded_las)} LA(s) without a first SIF judgement in the Ofsted data "
+        f"are left out ({', '.join(str(c) for c in excluded_las)})")
+    for rid in ("m_las", "in_inad_of", "in_good_of"):
+        put(rid, n_panel + len(la_wide), "; ".join(x for x in (
+            "the panel's LAs and the LAs it excludes", reorganised) if x))
+    put("m_excluded", len(la_wide), "LA-wide exclusions of the panel")
+    for rid in ("abs_las", "m_pop", "m_n_all"):
+        put(rid, n_all, sample)
+    counts = df.drop_duplicates("la_code")["judgement"].value_counts()
+    for rid, level in (("m_n_good", "outstanding_good"), ("m_n_ri", "requires_improvement"),
+                       ("m_n_inad", "inadequate")):
+        put(rid, counts.get(level, 0), sample)
+    if "sif_overall" in las.columns:
+        put("m_n_out", int((las["sif_overall"].astype(str) == "outstanding").sum()),
+            "first SIF judgements")
+    else:
+        put("m_n_out", None, REASON_NOT_IN_PANEL + " (outstanding apart from good)")
+    if window is not None:
+        put("m_years_window", window[1] - window[0] + 1, "the window as fitted")
+        put("f_years_window", window[1] - window[0] + 1, "the window as fitted")
+        put("m_years_before", -window[0], "the window as fitted")
+        put("m_years_after", window[1], "the window as fitted")
+    else:
+        for rid in ("m_years_window", "f_years_window", "m_years_before", "m_years_after"):
+            put(rid, None, "window=None: every event year is fitted")
+    put("m_stages", len(its.IMPACT_MODELS[impact_model].split("+")),
+        f"stage terms of the impact model '{impact_model}'")
+    n_ind = int(stages["indicator"].nunique()) if len(stages) else 0
+    in_panel = set(panel.long["indicator"].unique())
+    absent = [i for i in HOOD2021_INDICATORS if i not in in_panel]
+    unchosen = [i for i in HOOD2021_INDICATORS if i in in_panel and i not in indicators]
+    put("f_measures", n_ind, "; ".join(x for x in (
+        "indicators with a Table 2 fit",
+        f"definitions: not in the panel: {', '.join(absent)}" if absent else "",
+        f"option indicators: {len(unchosen)} of Table 2's indicators not chosen" if unchosen
+        else "") if x))
+    years = df["year"] - df["inspection_year"]
+    fitted = df.loc[years.between(*window) if window is not None else years.notna(), "year"]
+    put("d_years", fitted.nunique(), f"distinct years of the fitted LA-years "
+                                     f"({fitted.min()}-{fitted.max()})")
+    put("in_cycle_years", None, "a statement about Ofsted, not an analysis of the data")
+    for rid in ("in_inad_pct", "in_inad_count", "in_good_pct", "in_good_count"):
+        put(rid, None, REASON_HISTORY)
+    put("in_ilacs_pct", None, "needs each LA's first ILACS judgement (2018-2019); the panel "
+                              "keeps the latest")
+    put("d_outstanding_ratio", None, "needs the first two years of ILACS judgements; the "
+                                     "panel keeps each LA's latest")
+    return out
+
+
+# --------------------------------------------------------------------------- Python vs R
+
+R_COLUMNS: tuple[str, ...] = ("table", "row", "quantity", "python", "r", "difference",
+                              "tolerance", "within")
+
+R_CODE = """
+C <- as.matrix(input$contrasts)
+terms <- colnames(C)
+one <- function(cs) {
+  d <- as.data.frame(cs$data)
+  d$la <- factor(d$la)
+  if (!is.null(d$obs)) d$obs <- factor(d$obs)
+  f <- as.formula(cs$formula)
+  st <- if (is.null(cs$theta)) NULL else list(theta = cs$theta, fixef = cs$fixef)
+  fit <- NULL
+  msg <- ""
+  for (tp in if (is.null(cs$tol)) 10^-(14:7) else cs$tol) {
+    ctl <- glmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-11, maxfun = 1e4),
+                        tolPwrss = tp)
+    fit <- tryCatch(suppressWarnings(suppressMessages(
+      if (isTRUE(cs$has_offset)) glmer(f, data = d, family = poisson, offset = off,
+                                       nAGQ = cs$nagq, control = ctl, start = st)
+      else glmer(f, data = d, family = poisson, nAGQ = cs$nagq, control = ctl, start = st))),
+      error = function(e) { msg <<- conditionMessage(e); NULL })
+    if (!is.null(fit)) break
+  }
+  if (is.null(fit)) return(list(failed = TRUE, message = msg))
+  fe <- fixef(fit)
+  V <- as.matrix(vcov(fit))
+  keep <- intersect(terms, names(fe))
+  b <- setNames(rep(0, length(terms)), terms)
+  b[keep] <- fe[keep]
+  W <- matrix(0, length(terms), length(terms), dimnames = list(terms, terms))
+  W[keep, keep] <- V[keep, keep]
+  list(est = as.vector(C %*% b), se = sqrt(pmax(diag(C %*% W %*% t(C)), 0)),
+       loglik = as.numeric(logLik(fit)), tolPwrss = tp)
+}
+lapply(input$cases, one)
+"""
+"""lme4::glmer for each case, run to tight convergence as the GLMM parity does: bobyqa in
+both stages, rhoend 1e-11, the smallest tolPwrss PIRLS allows from 1e-14 up to lme4's default
+1e-7 (amounts in pounds need ~1e-10), or the case's ``tol``; from lme4's default start, or from
+the case's ``theta`` and ``fixef``. At most 1e4 evaluations (the parity allows 1e5): the
+well-conditioned fits need about 400-1200, while a deviance of ~1e8 (spend in pounds) is too
+noisy for rhoend 1e-11 and bobyqa would wander on to 1e5 evaluations (10 s and more) without
+getting closer. Then the stage contrasts c'b and sqrt(c'Vc) over the design terms (a term
+lme4 drops as aliased counts as 0)."""
+
+
+def rel_difference(py: float, r: float, floor: float = 0.0) -> float:
+    """|py - r| / max(|py|, |r|, floor); 0 when equal (NaN equals NaN), inf when one is NaN."""
+    py, r = float(py), float(r)
+    if math.isnan(py) or math.isnan(r):
+        return 0.0 if math.isnan(py) and math.isnan(r) else math.inf
+    if py == r:
+        return 0.0
+    return abs(py - r) / max(abs(py), abs(r), floor)
+
+
+def _vs_r_row(table: str, row: str, quantity: str, py: float, r: float, tol: float,
+              floor: float = 0.0) -> dict[str, Any]:
+    d = rel_difference(py, r, floor)
+    return {"table": table, "row": row, "quantity": quantity, "python": float(py),
+            "r": float(r), "difference": d, "tolerance": tol, "within": bool(d <= tol)}
+
+
+def _r_case(data: pd.DataFrame, kind: str, info: dict[str, Any],
+            window: tuple[int, int] | None) -> dict[str, Any]:
+    """The rows, response and offset of one fit exactly as :func:`models.its.its_fit` built
+    them, for R."""
+    denominator = None if data["denominator"].isna().all() else "denominator"
+    design = its.segmented_design(data, window=window)
+    kept, y, off, _, _ = its._outcome_and_offset(design, "numerator", kind, denominator,
+                                                 "la_code", "year")
+    d = pd.DataFrame({"y": y, "la": kept["la_code"].to_numpy(dtype=float)})
+    for t in its.DESIGN_TERMS:
+        d[t] = kept[t].to_numpy(dtype=float)
+    if "(1 | obs)" in info["formula"]:
+        d["obs"] = np.arange(len(d), dtype=float)
+    if off is not None:
+        d["off"] = off
+    return {"data": d, "formula": info["formula"], "nagq": int(info["nagq"]),
+            "has_offset": off is not None}
+
+
+CASES_PER_PROCESS = 6
+"""An extra Rscript process (about 1.5 s to start R and load lme4) only for at least this many
+fits."""
+
+
+def _call_r_batches(cases: dict[str, dict], contrasts: pd.DataFrame, n_jobs: int) -> dict:
+    """One R call, or up to ``n_jobs`` Rscript processes at once (at least
+    :data:`CASES_PER_PROCESS` fits each), each fitting a share of the cases."""
+    import shutil  # noqa: PLC0415
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    from replication.rbridge import call_r  # noqa: PLC0415
+
+    names = list(cases)
+    k = max(1, min(int(n_jobs), len(names) // CASES_PER_PROCESS)) if shutil.which("Rscript") \
+        else 1
+    if k == 1:
+        return call_r(R_CODE, data={"cases": cases, "contrasts": contrasts},
+                      packages=["lme4"]).value
+    shares = [names[i::k] for i in range(k)]
+
+    def go(share: list[str]) -> dict:
+        return call_r(R_CODE, data={"cases": {n: cases[n] for n in share},
+                                    "contrasts": contrasts},
+                      packages=["lme4"], transport="Rscript").value
+
+    with ThreadPoolExecutor(max_workers=k) as pool:
+        parts = list(pool.map(go, shares))
+    out: dict = {}
+    for part in parts:
+        out.update(part)
+    return out
+
+
+def python_vs_r(df: pd.DataFrame, kinds: dict[str, str], results: list[dict],
+                stages: pd.DataFrame, *, group: str, window: tuple[int, int] | None,
+                stage_scale: str, n_jobs: int) -> tuple[pd.DataFrame, list[str]]:
+    """Table 2's stages (log scale), their SEs and the logLik of the reported model of every
+    indicator for one group, refitted by lme4::glmer in R; returns (table, notes).
+
+    lme4 starts from its default start. Where a number then leaves its tolerance and lme4's
+    logLik is below ours (lme4 stopped short of the maximum of the same likelihood: on
+    large counts the intercept direction is so steep that bobyqa halts ~1e-5 away), the case
+    is refitted in R from our estimates with the same tolPwrss, and the row's ``r_start`` says
+    so with both logLiks. Where lme4's logLik is above ours the difference stands. Raises
+    :class:`replication.rbridge.RNotAvailable` when R or lme4 is missing.
+    """
+    from replication.parity.glmm import (  # noqa: PLC0415
+        FIXEF_TOL,
+        FIXEF_TOL_SLOPE,
+        LOGLIK_TOL,
+        SE_TOL,
+    )
+
+    infos = {r["indicator"]: r["fit_info"] for r in results
+             if r["group"] == group and "fit_info" in r}
+    cases = {ind: _r_case(data, kind, infos[ind], window)
+             for ind, grp, data, kind in _batches(df, list(infos), kinds) if grp == group}
+    if not cases:
+        return pd.DataFrame(columns=[*R_COLUMNS, "r_start"]), [
+            f"Python vs R: no {group!r} fits to compare."]
+    contrasts = its.stage_contrasts(its.DESIGN_TERMS, scale=stage_scale).reset_index(drop=True)
+    st = stages[stages["group"] == group].set_index(["indicator", "stage"])
+
+    def rows_for(ind: str, res: dict) -> list[dict]:
+        info = infos[ind]
+        fe_tol = FIXEF_TOL_SLOPE if "time |" in info["formula"] else FIXEF_TOL
+        est_r = np.asarray(res["est"], dtype=float)
+        se_r = np.asarray(res["se"], dtype=float)
+        out = []
+        for k, stage in enumerate(its.STAGES):
+            py = st.loc[(ind, stage)]
+            if not np.isfinite(py["log_estimate"]):
+                continue  # not in the model, or not identified by the fitted rows
+            label = f"{ind} / {group} / {stage}"
+            out.append(_vs_r_row("table2", label, "log estimate", py["log_estimate"],
+                                 est_r[k], fe_tol, floor=se_r[k]))
+            out.append(_vs_r_row("table2", label, "std_error", py["std_error"], se_r[k],
+                                 SE_TOL))
+        ll_r = float(np.asarray(res["loglik"], dtype=float)[0])
+        if np.isfinite(ll_r):
+            out.append(_vs_r_row("model fit", f"{ind} / {group}",
+                                 f"logLik (nAGQ = {info['nagq']})", info["loglik"], ll_r,
+                                 LOGLIK_TOL))
+        return out
+
+    notes: list[str] = []
+    first = _call_r_batches(cases, contrasts, n_jobs)
+    rows: dict[str, list[dict]] = {}
+    start: dict[str, str] = {}
+    restart: dict[str, float] = {}
+    for ind in cases:
+        res = first[ind]
+        if isinstance(res, dict) and res.get("failed"):
+            msg = res.get("message") or []
+            why = " ".join(str(m) for m in ([msg] if isinstance(msg, str) else msg))
+            rows[ind] = [_vs_r_row("model fit", f"{ind} / {group}",
+                                   f"logLik (nAGQ = {infos[ind]['nagq']})",
+                                   infos[ind]["loglik"], math.nan, LOGLIK_TOL)]
+            start[ind] = f"lme4 failed: {why}"
+            notes.append(f"Python vs R: lme4 failed to fit {ind} / {group}: {why}")
+            continue
+        rows[ind] = rows_for(ind, res)
+        start[ind] = "lme4 default"
+        ll_r = float(np.asarray(res["loglik"], dtype=float)[0])
+        if not np.isfinite(ll_r):
+            notes.append(f"Python vs R: {ind} / {group}: R gives no log-likelihood (dpois of "
+                         "non-integer amounts); logLik not compared.")
+        if not all(r["within"] for r in rows[ind]) and ll_r < infos[ind]["loglik"]:
+            restart[ind] = ll_r
+    if restart:
+        again = {ind: {**cases[ind], "theta": infos[ind]["theta"], "fixef": infos[ind]["fixef"],
+                       "tol": float(np.asarray(first[ind]["tolPwrss"], dtype=float)[0])}
+                 for ind in restart}
+        second = _call_r_batches(again, contrasts, n_jobs)
+        for ind, ll_first in restart.items():
+            res = second[ind]
+            if isinstance(res, dict) and res.get("failed"):
+                continue
+            rows[ind] = rows_for(ind, res)
+            start[ind] = (f"restarted from Python's estimates: from its default start lme4 "
+                          f"stopped at logLik {ll_first:.15g}, "
+                          f"{infos[ind]['loglik'] - ll_first:.2g} below Python's "
+                          f"{infos[ind]['loglik']:.15g}")
+        notes.append(f"Python vs R: lme4 stopped below Python's maximum for {sorted(restart)} "
+                     "and was restarted from Python's estimates (see r_start).")
+    flat = [{**r, "r_start": start[ind]} for ind in rows for r in rows[ind]]
+    out = pd.DataFrame(flat, columns=[*R_COLUMNS, "r_start"])
+    out["within"] = out["within"].astype(bool)
+    return out, notes
+
+
 # --------------------------------------------------------------------------- figures
 
 
@@ -452,6 +763,7 @@ def run(
     random_slope: bool = False,
     impact_model: str = "slope_two_steps",
     n_jobs: int | None = None,
+    with_r: bool = False,
     **options: Any,
 ) -> StudyResult:
     """Run hood2021 on a panel: Figure 1, Table 2, Figures 2-4 and the impact-model comparison.
@@ -469,7 +781,10 @@ def run(
     ``nagq`` quadrature points (7, Stata mepoisson's default; 1 = Laplace);
     ``random_slope`` a random slope of time per LA (fitted by Laplace); ``impact_model``
     the model reported in Table 2 and the figures; ``n_jobs`` joblib workers (default: all
-    cores, capped at the number of batches; 1 = sequential).
+    cores, capped at the number of batches; 1 = sequential). ``with_r=True`` adds the table
+    ``python_vs_r`` (:func:`python_vs_r`: the all-LA fits refitted by lme4, in up to
+    ``n_jobs`` R processes at once) when R and lme4 are installed, else a note saying why it
+    is absent.
     """
     unknown = sorted(set(options) - set(DEFAULT_OPTIONS))
     if unknown:
@@ -559,6 +874,39 @@ def run(
         else:
             notes.append("Planted effects are compared only for impact_model='slope_two_steps' "
                          "(the generating model).")
+
+    las = panel.las
+    no_sif = las["inspection_year"].isna() | las["judgement"].isna()
+    tables["published_vs_reproduced"] = published_vs_reproduced(STUDY, reproduce_published(
+        panel, df, indicators, stages, window, impact_model,
+        sorted(las.loc[no_sif, "la_code"].astype(int).tolist())))
+    if truth is not None:
+        notes.append("Synthetic data: the numbers are not the paper's and are not expected to "
+                     "match it; published_vs_reproduced still sets them side by side.")
+
+    if with_r:
+        from replication.rbridge import RError, RNotAvailable, r_available  # noqa: PLC0415
+
+        if not r_available():
+            notes.append("Python vs R not compared: R is not installed.")
+        else:
+            try:
+                vr, rnotes = python_vs_r(df, kinds, results, stages, group="all",
+                                         window=window, stage_scale=opts["stage_scale"],
+                                         n_jobs=n_jobs if n_jobs > 0 else os.cpu_count() or 1)
+            except RNotAvailable as exc:
+                notes.append(f"Python vs R not compared: {exc}")
+            except RError as exc:
+                notes.append(f"Python vs R not compared: R stopped with an error: {exc}")
+            else:
+                tables["python_vs_r"] = vr
+                notes.extend(rnotes)
+                notes.append(
+                    f"Python vs R (lme4::glmer, tight convergence, for the '{impact_model}' "
+                    f"model of every indicator, all LAs): {int(vr['within'].sum())} of "
+                    f"{len(vr)} numbers within tolerance; largest relative difference "
+                    f"{vr['difference'].max():.2g}. Stage estimates are compared relative to "
+                    "max(|estimate|, R's SE), as the GLMM parity compares fixed effects.")
 
     figures = _figures(medians, traj, indicators, kinds)
     olre = opts["overdispersion"] == "olre"

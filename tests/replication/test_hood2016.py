@@ -214,3 +214,113 @@ def test_figures_are_drawn(result):
         set(result.tables["figure2_trends"]["indicator"])
     )
     assert fig3.axes[0].get_xlabel() == "Spearman rho with re_referrals"
+
+
+# --------------------------------------------------------------------------- published numbers
+
+
+def test_published_vs_reproduced_covers_every_record(result):
+    from replication.published import load_published
+
+    pv = result.tables["published_vs_reproduced"]
+    records = load_published("hood2016")
+    kept = records[~records["note"].str.lower().str.startswith("cited")]
+    assert list(pv["id"]) == list(kept["id"]) and len(pv) == 125
+    assert pv["reason"].str.len().gt(0).all()  # every row says why it may differ
+    missing = pv[pv["reproduced"].isna()]
+    assert not missing["within"].any()
+    assert not missing["reason"].str.startswith("not reproduced").any()  # each has its reason
+    got = pv[pv["reproduced"].notna()]
+    assert got["reason"].str.startswith("synthetic data").all()
+
+
+def test_published_vs_reproduced_holds_the_studys_numbers(panel, result):
+    pv = result.tables["published_vs_reproduced"].set_index("id")
+    model = result.tables["table2_model"].set_index("measure")["percent"]
+    assert pv.loc["or_deviance", "reproduced"] == model["deviance_explained"]
+    assert pv.loc["or_sens", "reproduced"] == model["sensitivity"]
+    assert pv.loc["sum_accuracy", "reproduced"] == model["sensitivity"]
+    assert pv.loc["or_spec", "reproduced"] == model["specificity"]
+    coef = result.tables["table2_coefficients"].set_index("term")["coefficient"]
+    assert pv.loc["t2_ia10", "reproduced"] == coef["initial_assessments_within_10_days"]
+    assert pv.loc["t2_s47", "reproduced"] == coef.get("section47", 0.0)
+    groups = result.tables["groups"]
+    assert pv.loc["t3_nb", "reproduced"] == (groups["group"] == "B").sum()
+    assert pv.loc["ga_n", "reproduced"] == (groups["group"] == "A").sum()
+    t3 = result.tables["table3_long"].set_index(["indicator", "group"])
+    assert pv.loc["t3_s47_b_med", "reproduced"] == t3.loc[("section47", "B"), "median_change"]
+    assert pv.loc["t3_reref_b_pct", "reproduced"] == t3.loc[("re_referrals", "B"), "pct_rising"]
+    assert "definitions" in pv.loc["t3_care_b_med", "reason"]  # children looked after
+    # counts of the panel: 150 LAs analysed, City of London and Isles of Scilly excluded
+    assert pv.loc["tr_las", "reproduced"] == 150 and pv.loc["tr_las", "within"]
+    assert pv.loc["m_excluded", "reproduced"] == 2 and pv.loc["m_excluded", "within"]
+    assert pv.loc["abs_las", "reproduced"] == 152
+    assert pv.loc["abs_years", "reproduced"] == len(panel.years)
+    # what the public data cannot give
+    assert np.isnan(pv.loc["ga_good", "reproduced"]) and "2010-2013" in pv.loc["ga_good", "reason"]
+    assert "not in the panel" in pv.loc["t3_review_a_med", "reason"]
+    assert "2002-2007" in pv.loc["tr_ceiling", "reason"]
+
+
+def test_an_empty_group_is_said_so(result):
+    """A group with no LA (group A on the default panel) is named as such, not left blank."""
+    pv = result.tables["published_vs_reproduced"].set_index("id")
+    sizes = result.tables["groups"]["group"].value_counts()
+    for g in ("a", "b"):
+        empty = sizes.get(g.upper(), 0) == 0
+        for rid in (f"t3_cin_{g}_med", f"g{g}_ia10_median"):
+            assert (f"group {g.upper()} is empty" in pv.loc[rid, "reason"]) == empty, rid
+            assert np.isnan(pv.loc[rid, "reproduced"]) or not empty
+
+
+# --------------------------------------------------------------------------- Python vs R
+
+
+def test_no_r_comparison_unless_asked(result):
+    assert "python_vs_r" not in result.tables
+    assert not any("Python vs R" in n for n in result.notes)
+
+
+def test_with_r_but_r_absent_gives_a_note(panel, monkeypatch):
+    import replication.rbridge as rbridge
+
+    monkeypatch.setattr(rbridge, "r_available", lambda: False)
+    res = hood2016.run(panel, figures=False, with_r=True, sample_kind="Rejection")
+    assert "python_vs_r" not in res.tables
+    assert "Python vs R not compared: R is not installed." in res.notes
+
+
+def test_with_r_and_r_failing_gives_a_note(panel, monkeypatch):
+    import replication.rbridge as rbridge
+
+    def fails(*args, **kwargs):
+        raise rbridge.RError("R error: boom")
+
+    monkeypatch.setattr(rbridge, "r_available", lambda: True)
+    monkeypatch.setattr(hood2016, "python_vs_r", fails)
+    res = hood2016.run(panel, figures=False, with_r=True, sample_kind="Rejection")
+    assert "python_vs_r" not in res.tables
+    assert "Python vs R not compared: R stopped with an error: R error: boom" in res.notes
+
+
+@pytest.mark.parametrize("py, r, floor, want", [
+    (1.0, 1.0, 0.0, 0.0),
+    (2.0, 1.0, 0.0, 0.5),            # |2 - 1| / 2
+    (-1.0, 1.0, 0.0, 2.0),           # |-1 - 1| / max(1, 1)
+    (1e-16, -1e-16, 1e-4, 2e-12),    # rounding noise around 0, held to the floor
+    (np.nan, np.nan, 0.0, 0.0),
+    (np.nan, 1.0, 0.0, np.inf),
+])
+def test_relative_difference(py, r, floor, want):
+    assert hood2016.rel_difference(py, r, floor) == pytest.approx(want, rel=1e-12)
+    row = hood2016.vs_r_row("t", "row", "q", py, r, 1e-10, floor)
+    assert list(row) == list(hood2016.R_COLUMNS)
+    assert row["within"] == (want <= 1e-10)
+
+
+def test_worst_row_reports_the_worst_element():
+    row = hood2016._worst_row("t", "3 values", "x", [1.0, 2.0, 3.0], [1.0, 2.2, 3.0], 1e-10)
+    assert row["python"] == 2.0 and row["r"] == 2.2 and "element 2" in row["quantity"]
+    assert row["difference"] == pytest.approx(0.2 / 2.2) and not row["within"]
+    bad = hood2016._worst_row("t", "n", "x", [1.0, 2.0], [1.0], 1e-10)
+    assert bad["difference"] == np.inf and not bad["within"]

@@ -219,3 +219,161 @@ def test_bad_options(kwargs, err, match):
     panel = make_panel(seed=4, n_la=10, noise="poisson")
     with pytest.raises(err, match=match):
         hood2021.run(panel, n_jobs=1, **kwargs)
+
+
+# --------------------------------------------------------------------------- published numbers
+
+
+def test_published_vs_reproduced(small_result):
+    from replication.published import load_published
+
+    panel, res, _ = small_result
+    pv = res.tables["published_vs_reproduced"]
+    records = load_published("hood2021")
+    kept = records[~records["note"].str.lower().str.startswith("cited")]
+    assert list(pv["id"]) == list(kept["id"]) and len(pv) == 25
+    assert pv["reason"].str.len().gt(0).all()
+    assert not pv.loc[pv["reproduced"].isna(), "within"].any()
+    pv = pv.set_index("id")
+    las = panel.las
+    assert pv.loc["m_n_all", "reproduced"] == len(las) == 60
+    for rid, level in (("m_n_good", "outstanding_good"), ("m_n_ri", "requires_improvement"),
+                       ("m_n_inad", "inadequate")):
+        assert pv.loc[rid, "reproduced"] == (las["judgement"] == level).sum(), rid
+    assert pv.loc["m_excluded", "reproduced"] == 2 and pv.loc["m_excluded", "within"]
+    assert pv.loc["m_las", "reproduced"] == 62
+    assert pv.loc["m_years_window", "reproduced"] == 7 and pv.loc["m_years_window", "within"]
+    assert pv.loc["m_stages", "reproduced"] == 4 and pv.loc["m_stages", "within"]
+    assert pv.loc["f_measures", "reproduced"] == 3
+    assert "21 of Table 2's indicators not chosen" in pv.loc["f_measures", "reason"]
+    assert "synthetic data" in pv.loc["m_n_all", "reason"]
+    assert np.isnan(pv.loc["in_inad_count", "reproduced"])
+    assert "2009-2019" in pv.loc["in_inad_count", "reason"]
+
+
+def test_published_sample_reason_names_the_las_left_out():
+    panel = make_panel(seed=3, n_la=30, noise="poisson")
+    drop = sorted(panel.las["la_code"].iloc[:2].tolist())
+    panel.las["judgement"] = panel.las["judgement"].astype(object)
+    panel.las.loc[panel.las["la_code"].isin(drop), "judgement"] = None
+    res = hood2021.run(panel, n_jobs=1, indicators=["icpc"], models=("slope_two_steps",))
+    pv = res.tables["published_vs_reproduced"].set_index("id")
+    assert pv.loc["m_n_all", "reproduced"] == 28
+    assert f"({drop[0]}, {drop[1]})" in pv.loc["m_n_all", "reason"]
+
+
+# --------------------------------------------------------------------------- Python vs R
+
+
+def test_no_r_comparison_unless_asked(small_result):
+    _, res, _ = small_result
+    assert "python_vs_r" not in res.tables
+    assert not any("Python vs R" in n for n in res.notes)
+
+
+def test_with_r_but_r_absent_gives_a_note(monkeypatch):
+    import replication.rbridge as rbridge
+
+    monkeypatch.setattr(rbridge, "r_available", lambda: False)
+    panel = make_panel(seed=4, n_la=12, noise="poisson")
+    res = hood2021.run(panel, n_jobs=1, indicators=["icpc"], models=("slope_two_steps",),
+                       with_r=True)
+    assert "python_vs_r" not in res.tables
+    assert "Python vs R not compared: R is not installed." in res.notes
+
+
+def _stand_in_for_r(calls: list, first_loglik_shift: float | None):
+    """A stand-in for the R call: the same model fitted here (so the numbers agree), with the
+    first call's estimates moved by 1e-3 and its logLik moved by ``first_loglik_shift``
+    (None: lme4 fails)."""
+    from models.glmm import glmer_poisson
+
+    def fake(cases, contrasts, n_jobs):
+        calls.append(cases)
+        out = {}
+        for ind, cs in cases.items():
+            d = cs["data"]
+            fit = glmer_poisson(cs["formula"], d, offset=d["off"].to_numpy(), nagq=cs["nagq"])
+            terms = list(contrasts.columns)
+            b = fit.fixef.reindex(terms).to_numpy()
+            v = fit.vcov.reindex(index=terms, columns=terms).to_numpy()
+            c = contrasts.to_numpy()
+            est, se, ll = c @ b, np.sqrt(np.einsum("ij,jk,ik->i", c, v, c)), fit.loglik
+            if first_loglik_shift is None:
+                out[ind] = {"failed": True, "message": ["PIRLS failed"]}
+                continue
+            if len(calls) == 1:
+                est, ll = est * (1 + 1e-3), ll + first_loglik_shift
+            out[ind] = {"est": est, "se": se, "loglik": np.array([ll]),
+                        "tolPwrss": np.array([1e-13])}
+        return out
+    return fake
+
+
+def test_r_stopping_short_is_refitted_from_our_estimates(monkeypatch):
+    """lme4 below our logLik and outside tolerance: refitted in R from our estimates (with the
+    tolPwrss of the first fit), and the row says so; lme4 above our logLik: the difference
+    stands; lme4 failing: a row outside tolerance with R's message."""
+    import replication.rbridge as rbridge
+
+    monkeypatch.setattr(rbridge, "r_available", lambda: True)
+    panel = make_panel(seed=4, n_la=20, noise="poisson")
+    kw = dict(n_jobs=1, indicators=["icpc"], models=("slope_two_steps",), with_r=True)
+
+    calls: list = []
+    monkeypatch.setattr(hood2021, "_call_r_batches", _stand_in_for_r(calls, -1.0))
+    res = hood2021.run(panel, **kw)
+    vr = res.tables["python_vs_r"]
+    assert len(calls) == 2 and calls[1]["icpc"]["tol"] == 1e-13
+    las = panel.las[["la_code", "inspection_year", "judgement"]]
+    d = panel.long[panel.long["indicator"] == "icpc"].merge(las, on="la_code")
+    ours = its.its_fit(d, "numerator", "rate_per_10000", denominator="denominator", nagq=7)
+    np.testing.assert_allclose(calls[1]["icpc"]["fixef"], ours.fixef.to_numpy(),
+                               rtol=PLUMBING_TOL)  # R restarted from our estimates
+    assert "theta" in calls[1]["icpc"] and "theta" not in calls[0]["icpc"]
+    assert vr["within"].all() and len(vr) == 4 * 2 + 1
+    assert vr["r_start"].str.startswith("restarted from Python's estimates").all()
+    assert any("restarted from Python's estimates" in n for n in res.notes)
+
+    calls.clear()
+    monkeypatch.setattr(hood2021, "_call_r_batches", _stand_in_for_r(calls, +1.0))
+    res = hood2021.run(panel, **kw)
+    vr = res.tables["python_vs_r"]
+    assert len(calls) == 1 and (vr["r_start"] == "lme4 default").all()
+    est = vr[vr["quantity"] == "log estimate"]
+    assert not est["within"].any()
+    assert (est["difference"] > est["tolerance"]).all()
+
+    calls.clear()
+    monkeypatch.setattr(hood2021, "_call_r_batches", _stand_in_for_r(calls, None))
+    res = hood2021.run(panel, **kw)
+    vr = res.tables["python_vs_r"]
+    assert len(vr) == 1 and not vr["within"].iloc[0] and np.isnan(vr["r"].iloc[0])
+    assert vr["r_start"].iloc[0] == "lme4 failed: PIRLS failed"
+    assert any("lme4 failed to fit icpc / all: PIRLS failed" in n for n in res.notes)
+
+
+@pytest.mark.slow
+def test_published_vs_reproduced_on_the_real_panel():
+    """The real panel (skipped where the raw public data are absent): the sample counts from
+    the first SIF judgements, with the LAs left out named."""
+    from replication.data.build import build
+    from tests.replication import data_files as F
+
+    panel, _ = build(F.need_real())
+    res = hood2021.run(panel, n_jobs=1, indicators=["icpc"], models=("slope_two_steps",))
+    pv = res.tables["published_vs_reproduced"].set_index("id")
+    las = panel.las
+    sif = las[las["inspection_year"].notna() & las["judgement"].notna()]
+    left_out = sorted(set(las["la_code"]) - set(sif["la_code"]))
+    assert pv.loc["m_n_all", "reproduced"] == len(sif) and len(left_out) > 0
+    assert pv.loc["m_n_all", "reason"].startswith(f"sample: {len(left_out)} LA(s)")
+    assert str(left_out[0]) in pv.loc["m_n_all", "reason"]
+    for rid, level in (("m_n_good", "outstanding_good"), ("m_n_ri", "requires_improvement"),
+                       ("m_n_inad", "inadequate")):
+        assert pv.loc[rid, "reproduced"] == (sif["judgement"] == level).sum(), rid
+    assert pv.loc["m_n_out", "reproduced"] == (las["sif_overall"] == "outstanding").sum()
+    assert pv.loc["m_excluded", "reproduced"] == 2 and pv.loc["m_excluded", "within"]
+    assert not pv["reason"].str.contains("synthetic").any()
+    assert "reorganisations" in pv.loc["m_las", "reason"]
+
