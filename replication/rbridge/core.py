@@ -255,7 +255,7 @@ def _run_json(payload: str, code: str, packages: list[str], seed: int | None,
         return str(run(payload, code, packages_json, s)[0])
     rscript = _rscript()
     if rscript is None:
-        require_r()
+        raise RNotAvailable("Rscript is not on PATH: apt-get install r-base-core (or use the rpy2 transport)")
     with tempfile.TemporaryDirectory(prefix="csc-r-") as tmp:
         tmpd = Path(tmp)
         (tmpd / "in.json").write_text(payload)
