@@ -140,3 +140,21 @@ def significance_mark(p: float) -> str:
 __all__ = ["ALPHA", "COLUMNS", "REASON_NOT_IN_PANEL", "REASON_SYNTHETIC", "RATIO_SCALE",
            "Reproduced", "SIGNED", "direction_agrees", "published_vs_reproduced",
            "significance_mark"]
+
+
+def rel_difference(py: float, r: float, floor: float = 0.0) -> float:
+    """|py - r| / max(|py|, |r|, floor); 0 when equal (NaN equals NaN), inf when one is NaN."""
+    py, r = float(py), float(r)
+    if math.isnan(py) or math.isnan(r):
+        return 0.0 if math.isnan(py) and math.isnan(r) else math.inf
+    if py == r:
+        return 0.0
+    return abs(py - r) / max(abs(py), abs(r), floor)
+
+
+def vs_r_row(table: str, row: str, quantity: str, py: float, r: float, tol: float,
+             floor: float = 0.0) -> dict:
+    """One row of a study's ``python_vs_r`` table."""
+    d = rel_difference(py, r, floor)
+    return {"table": table, "row": row, "quantity": quantity, "python": float(py),
+            "r": float(r), "difference": d, "tolerance": tol, "within": bool(d <= tol)}

@@ -56,6 +56,8 @@ from replication.papers._compare import (
     REASON_SYNTHETIC,
     Reproduced,
     published_vs_reproduced,
+    rel_difference,
+    vs_r_row,
 )
 
 STUDY = "hood2016"
@@ -747,23 +749,6 @@ list(lambda = fit0$lambda, dev_ratio = fit0$dev.ratio, df = as.double(fit0$df),
 """The study's model and Figure 3 in R: glmnet, then cv.glmnet with folds drawn from the
 study's seed and sampler (and, for fold_lambda='full', the full-data lambda sequence, as
 glmnet 2.0-2), coefficients, deviance ratio and predictions at s; cor.test per pair."""
-
-
-def rel_difference(py: float, r: float, floor: float = 0.0) -> float:
-    """|py - r| / max(|py|, |r|, floor); 0 when equal (NaN equals NaN), inf when one is NaN."""
-    py, r = float(py), float(r)
-    if math.isnan(py) or math.isnan(r):
-        return 0.0 if math.isnan(py) and math.isnan(r) else math.inf
-    if py == r:
-        return 0.0
-    return abs(py - r) / max(abs(py), abs(r), floor)
-
-
-def vs_r_row(table: str, row: str, quantity: str, py: float, r: float, tol: float,
-             floor: float = 0.0) -> dict[str, Any]:
-    d = rel_difference(py, r, floor)
-    return {"table": table, "row": row, "quantity": quantity, "python": float(py),
-            "r": float(r), "difference": d, "tolerance": tol, "within": bool(d <= tol)}
 
 
 def _worst_row(table: str, row: str, quantity: str, py: Any, r: Any, tol: float) -> dict:

@@ -41,6 +41,7 @@ from replication.papers._compare import (
     REASON_SYNTHETIC,
     Reproduced,
     published_vs_reproduced,
+    vs_r_row,
 )
 
 STUDY = "hood2021"
@@ -517,23 +518,6 @@ getting closer. Then the stage contrasts c'b and sqrt(c'Vc) over the design term
 lme4 drops as aliased counts as 0)."""
 
 
-def rel_difference(py: float, r: float, floor: float = 0.0) -> float:
-    """|py - r| / max(|py|, |r|, floor); 0 when equal (NaN equals NaN), inf when one is NaN."""
-    py, r = float(py), float(r)
-    if math.isnan(py) or math.isnan(r):
-        return 0.0 if math.isnan(py) and math.isnan(r) else math.inf
-    if py == r:
-        return 0.0
-    return abs(py - r) / max(abs(py), abs(r), floor)
-
-
-def _vs_r_row(table: str, row: str, quantity: str, py: float, r: float, tol: float,
-              floor: float = 0.0) -> dict[str, Any]:
-    d = rel_difference(py, r, floor)
-    return {"table": table, "row": row, "quantity": quantity, "python": float(py),
-            "r": float(r), "difference": d, "tolerance": tol, "within": bool(d <= tol)}
-
-
 def _r_case(data: pd.DataFrame, kind: str, info: dict[str, Any],
             window: tuple[int, int] | None) -> dict[str, Any]:
     """The rows, response and offset of one fit exactly as :func:`models.its.its_fit` built
@@ -628,13 +612,13 @@ def python_vs_r(df: pd.DataFrame, kinds: dict[str, str], results: list[dict],
             if not np.isfinite(py["log_estimate"]):
                 continue  # not in the model, or not identified by the fitted rows
             label = f"{ind} / {group} / {stage}"
-            out.append(_vs_r_row("table2", label, "log estimate", py["log_estimate"],
+            out.append(vs_r_row("table2", label, "log estimate", py["log_estimate"],
                                  est_r[k], fe_tol, floor=se_r[k]))
-            out.append(_vs_r_row("table2", label, "std_error", py["std_error"], se_r[k],
+            out.append(vs_r_row("table2", label, "std_error", py["std_error"], se_r[k],
                                  SE_TOL))
         ll_r = float(np.asarray(res["loglik"], dtype=float)[0])
         if np.isfinite(ll_r):
-            out.append(_vs_r_row("model fit", f"{ind} / {group}",
+            out.append(vs_r_row("model fit", f"{ind} / {group}",
                                  f"logLik (nAGQ = {info['nagq']})", info["loglik"], ll_r,
                                  LOGLIK_TOL))
         return out
@@ -649,7 +633,7 @@ def python_vs_r(df: pd.DataFrame, kinds: dict[str, str], results: list[dict],
         if isinstance(res, dict) and res.get("failed"):
             msg = res.get("message") or []
             why = " ".join(str(m) for m in ([msg] if isinstance(msg, str) else msg))
-            rows[ind] = [_vs_r_row("model fit", f"{ind} / {group}",
+            rows[ind] = [vs_r_row("model fit", f"{ind} / {group}",
                                    f"logLik (nAGQ = {infos[ind]['nagq']})",
                                    infos[ind]["loglik"], math.nan, LOGLIK_TOL)]
             start[ind] = f"lme4 failed: {why}"
