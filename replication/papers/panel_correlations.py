@@ -57,7 +57,7 @@ def run(panel, *, progress=None, min_years_significant: int = 3, alpha: float = 
         study="panel_correlations",
         data_label=panel.label,
         tables=tables,
-        options={"method": "spearman", "use": "pairwise.complete.obs", "exact": "R's rule (n < 1290, no ties)",
+        options={"method": "spearman", "use": "pairwise.complete.obs", "exact": "R's rule (n <= 1290, no ties)",
                  "alpha": alpha, "min_years_significant": min_years_significant},
         notes=notes,
     )
