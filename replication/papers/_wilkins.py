@@ -1,22 +1,26 @@
 """What the two Wilkins & Antonopoulou studies share: coding of the rating, deprivation
 ranks and tertiles, the paper's variables in the panel's vocabulary, spend per child.
 
-Written here (pandas, numpy; Spearman tests by :func:`models.correlation.cor_matrix`).
+Written here (pandas, numpy; Spearman tests by :func:`models.correlation.cor_matrix`). The
+Python-vs-R machinery of both studies (``run(..., with_r=True)``) is here too: the columns of
+the ``python_vs_r`` table, the rules for comparing a number near zero, R's Spearman tests
+(``cor.test``) of a batch of pairs, and the handling of a missing R.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
 from models.correlation import cor_matrix
-from replication.papers._compare import significance_mark
+from replication.papers._compare import significance_mark, vs_r_row
 
 #: The outcome coding. "1=inadequate": codes rise with the rating (inadequate = 1, the best
 #: category highest), the coding the published signs imply (deprivation rho < 0 while the
@@ -302,7 +306,117 @@ def fmt_p(p: float) -> str:
     return "<.001" if p < 0.001 else f"{p:.3f}".lstrip("0")
 
 
-__all__ = ["CODINGS", "DEPRIVATION_RANKS", "FOUR_GRADES", "TERTILE_LABELS", "TERTILE_RULES",
+# ---- Python against R ---------------------------------------------------------------------
+
+VS_R_COLUMNS: tuple[str, ...] = ("table", "row", "quantity", "python", "r", "difference",
+                                 "tolerance", "within")
+"""The columns of a study's ``python_vs_r`` table. ``difference`` is relative:
+|python - r| / max(|python|, |r|, floor), 0 when equal; ``within``: difference <= tolerance."""
+
+CHISQ_FLOOR = 1.0
+"""Wald and likelihood-ratio chi-squares are compared relative to max(|x|, 1), the scale of a
+1-df chi-square: a statistic near 0 (a coefficient far smaller than its SE) would otherwise
+turn a difference of 1e-12 standard errors in B into a large relative one."""
+
+P_ABS_FLOOR = 1.0
+"""Tukey's adjusted p is held to an absolute tolerance (METHODS section 3; R's ptukey is a
+numerical integral): relative to max(|p|, 1), i.e. absolute."""
+
+R_SPEARMAN = """
+.spearman <- function(pairs, exact) {
+  if (!length(pairs)) return(matrix(numeric(0), 0, 2))
+  t(vapply(pairs, function(p) {
+    ct <- suppressWarnings(cor.test(p$x, p$y, method = "spearman", exact = exact))
+    c(unname(ct$estimate), ct$p.value)
+  }, numeric(2)))
+}
+.wald <- function(b, se) {
+  w <- (b / se)^2
+  list(B = b, SE = se, wald = w, p_value = pchisq(w, 1, lower.tail = FALSE),
+       odds_ratio = exp(b), or_conf_low = exp(b - qnorm(0.975) * se),
+       or_conf_high = exp(b + qnorm(0.975) * se))
+}
+"""
+"""R helpers both studies' R code starts with: ``.spearman(pairs, exact)`` (``cor.test``
+with ``exact`` as the study's option: NULL is R's default; its ties warning is the same as
+ours and is muffled) and ``.wald(b, se)`` (Wald chi-square on 1 df, p, OR and its 95% Wald
+interval, as SPSS prints them)."""
+
+
+def spearman_pairs(frame: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> list[dict]:
+    """The pairwise-complete values of each (x, y) column pair, for ``.spearman`` in R."""
+    out = []
+    for a, b in pairs:
+        d = frame[[a, b]].astype(float).dropna()
+        out.append({"x": d[a].to_numpy(dtype=float), "y": d[b].to_numpy(dtype=float)})
+    return out
+
+
+def spearman_rows(table: str, rows: Sequence[str], rho: Sequence[float],
+                  p: Sequence[float], r: Any) -> list[dict]:
+    """rho (METHODS: 1e-12) and p (1e-10 relative) of each row against R's ``.spearman``."""
+    from replication.parity.correlation import P_TOL, RHO_TOL  # noqa: PLC0415
+
+    m = np.asarray(r, dtype=float).reshape(-1, 2) if len(rows) else np.empty((0, 2))
+    out = []
+    for k, label in enumerate(rows):
+        out.append(vs_r_row(table, label, "rho", rho[k], m[k, 0], RHO_TOL))
+        out.append(vs_r_row(table, label, "p_value", p[k], m[k, 1], P_TOL))
+    return out
+
+
+def wald_rows(table: str, row: str, py: Mapping[str, float], r: Mapping[str, Any], key: str,
+              tol: float, quantities: Sequence[str] = ("B", "SE", "wald", "p_value")
+              ) -> list[dict]:
+    """One coefficient's numbers against R's ``.wald`` output (``r[q][key]``): B relative to
+    max(|B|, SE) (METHODS section 3), Wald relative to max(Wald, 1) (:data:`CHISQ_FLOOR`),
+    the others plainly relative."""
+    se = float(np.asarray(r["SE"][key]))
+    floors = {"B": abs(se), "wald": CHISQ_FLOOR}
+    return [vs_r_row(table, row, q, py[q], float(np.asarray(r[q][key])), tol,
+                     floors.get(q, 0.0)) for q in quantities]
+
+
+def vs_r_frame(rows: Sequence[dict]) -> pd.DataFrame:
+    out = pd.DataFrame(list(rows), columns=list(VS_R_COLUMNS))
+    out["within"] = out["within"].astype(bool)
+    return out
+
+
+def compare_with_r(compute: Callable[[], tuple[pd.DataFrame, Sequence[str], Sequence[str]]],
+                   notes: list[str], what: str, rules: str = "") -> pd.DataFrame | None:
+    """Run ``compute`` (returning the python_vs_r table, R's warnings and notes on the
+    comparison) when R is there, and say in ``notes`` what came of it (``what``: the R
+    functions; ``rules``: how numbers near zero are compared); None (and a note) when R or a
+    package is missing or R stops with an error."""
+    from replication.rbridge import RError, RNotAvailable, r_available  # noqa: PLC0415
+
+    if not r_available():
+        notes.append("Python vs R not compared: R is not installed.")
+        return None
+    try:
+        vr, r_warnings, more = compute()
+    except RNotAvailable as exc:
+        notes.append(f"Python vs R not compared: {exc}")
+        return None
+    except RError as exc:
+        notes.append(f"Python vs R not compared: R stopped with an error: {exc}")
+        return None
+    worst = float(vr["difference"].max()) if len(vr) else 0.0
+    notes.append(f"Python vs R ({what}): {int(vr['within'].sum())} of {len(vr)} numbers within "
+                 f"tolerance (METHODS section 3); largest relative difference {worst:.2g}."
+                 + (f" {rules}" if rules else ""))
+    if r_warnings:
+        notes.append("R warned while re-computing (at the tight convergence settings of "
+                     "METHODS section 3; the table shows whether the numbers still agree): "
+                     + "; ".join(sorted({w.strip() for w in r_warnings})) + ".")
+    notes.extend(f"Python vs R: {m}." for m in more)
+    return vr
+
+
+__all__ = ["CHISQ_FLOOR", "CODINGS", "DEPRIVATION_RANKS", "P_ABS_FLOOR", "R_SPEARMAN",
+           "VS_R_COLUMNS", "compare_with_r", "spearman_pairs", "spearman_rows", "vs_r_frame",
+           "wald_rows", "FOUR_GRADES", "TERTILE_LABELS", "TERTILE_RULES",
            "Variable", "available", "check_choice", "coded_levels", "coding_text",
            "deprivation", "fill_adjacent", "fmt_p", "group_stats", "imd_source", "r_tertiles",
            "rating_codes", "rpi_adjust", "spearman_with", "stamp", "values_at",

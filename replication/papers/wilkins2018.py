@@ -36,6 +36,9 @@ Analyses.
    paper did once the assumption failed, multinomial logistic regression with reference
    'inadequate' and then 'requires improvement': B, SE, Wald chi-square (1 df), p, OR.
 6. The published numbers beside the reproduced ones (``published_vs_reproduced``).
+7. With ``with_r=True`` and R installed: every model table re-computed in R on the same LAs
+   (cor.test, aov, TukeyHSD, ordinal::clm, VGAM's cumulative and multinomial models, Brant's
+   test) beside ours, with the tolerances of METHODS section 3 (``python_vs_r``).
 
 Named options (:data:`DEFAULT_OPTIONS`; each is stated in every table's ``options`` column):
 ``coding`` (1 = inadequate, the published signs' coding, or 1 = outstanding: every sign
@@ -65,26 +68,36 @@ from replication.papers._compare import (
     REASON_SYNTHETIC,
     Reproduced,
     published_vs_reproduced,
+    vs_r_row,
 )
 from replication.papers._wilkins import (
+    CHISQ_FLOOR,
     CODINGS,
+    FOUR_GRADES,
+    P_ABS_FLOOR,
+    R_SPEARMAN,
     TERTILE_LABELS,
     Variable,
     available,
     check_choice,
     coded_levels,
     coding_text,
+    compare_with_r,
     deprivation,
     fill_adjacent,
     group_stats,
     imd_source,
     rating_codes,
     rpi_adjust,
+    spearman_pairs,
+    spearman_rows,
     spearman_with,
     stamp,
     values_at,
     variable_values,
     variables_table,
+    vs_r_frame,
+    wald_rows,
 )
 
 STUDY = "wilkins2018"
@@ -374,19 +387,28 @@ def table4_spearman(data: pd.DataFrame, exact) -> pd.DataFrame:
     return out
 
 
-def table1_subjudgements(panel, sample: pd.DataFrame, coding: str, exact) -> pd.DataFrame:
-    """Spearman rho of the overall judgement (four grades) with each key sub-judgement."""
+def subjudgement_codes(panel, sample: pd.DataFrame, coding: str) -> pd.DataFrame | None:
+    """The sampled LAs' overall SIF grade ('overall') and key sub-judgements, coded by
+    ``coding`` on the four grades; None when the panel has none of them."""
     las = panel.las.set_index("la_code").reindex(sample.loc[sample["included"], "la_code"])
-    grades = ("outstanding", "good", "requires_improvement", "inadequate")
     cols = [c for c in SUBJUDGEMENTS if c in las.columns]
     if "sif_overall" not in las.columns or not cols:
+        return None
+    d = pd.DataFrame({"overall": rating_codes(las["sif_overall"], FOUR_GRADES, coding)})
+    for c in cols:
+        d[c] = rating_codes(las[c], FOUR_GRADES, coding)
+    return d
+
+
+def table1_subjudgements(panel, sample: pd.DataFrame, coding: str, exact) -> pd.DataFrame:
+    """Spearman rho of the overall judgement (four grades) with each key sub-judgement."""
+    d = subjudgement_codes(panel, sample, coding)
+    cols = [c for c in SUBJUDGEMENTS if d is not None and c in d.columns]
+    if d is None or not cols:
         return pd.DataFrame({"subjudgement": list(SUBJUDGEMENTS),
                              "label": list(SUBJUDGEMENTS.values()), "rho": np.nan,
                              "p_value": np.nan, "n": 0, "mark": "",
                              "note": "the panel has no SIF sub-judgements"})
-    d = pd.DataFrame({"overall": rating_codes(las["sif_overall"], grades, coding)})
-    for c in cols:
-        d[c] = rating_codes(las[c], grades, coding)
     out = spearman_with(d, "overall", cols, exact).rename(columns={"variable": "subjudgement"})
     out.insert(1, "label", out["subjudgement"].map(SUBJUDGEMENTS))
     out["note"] = ""
@@ -417,6 +439,26 @@ def means_tables(data: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 
+def anova_inputs(data: pd.DataFrame) -> list[dict]:
+    """The one-way ANOVAs of Table 8: spend across the categories (all LAs), then within each
+    category across deprivation tertiles (with Tukey HSD): comparison, judgement, factor,
+    y (spend), g (the groups, a Categorical), tukey."""
+    d = data.dropna(subset=["spend_per_child"])
+    out = [{"comparison": "spend across Ofsted categories (all LAs)", "judgement": "all",
+            "factor": "category", "y": d["spend_per_child"].to_numpy(dtype=float),
+            "g": pd.Categorical(d["judgement"], categories=list(reversed(CATEGORIES))),
+            "tukey": False}]
+    for cat in reversed(CATEGORIES):
+        sub = d[(d["judgement"] == cat) & d["deprivation_tertile"].notna()]
+        out.append({"comparison": f"spend across deprivation tertiles: {CATEGORY_LABELS[cat]}",
+                    "judgement": cat, "factor": "deprivation tertile",
+                    "y": sub["spend_per_child"].to_numpy(dtype=float),
+                    "g": pd.Categorical(sub["deprivation_tertile"].map(TERTILE_LABELS),
+                                        categories=list(TERTILE_LABELS.values())),
+                    "tukey": True})
+    return out
+
+
 def table8(data: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Spend per child: by category and tertile; ANOVA across categories and, within each
     category, across tertiles with Tukey HSD."""
@@ -434,7 +476,6 @@ def table8(data: pd.DataFrame) -> dict[str, pd.DataFrame]:
                                "judgement": cat, "deprivation": r.group, "n": r.n,
                                "mean": r.mean, "sd": r.sd})
     anova_rows, tukey_rows = [], []
-    cats = pd.Categorical(d["judgement"], categories=list(reversed(CATEGORIES)))
 
     def anova_row(label, judgement, factor, values, groups):
         try:
@@ -449,15 +490,14 @@ def table8(data: pd.DataFrame) -> dict[str, pd.DataFrame]:
                     "F": np.nan, "df1": np.nan, "df2": np.nan, "p_value": np.nan,
                     "n": int(pd.Series(values).notna().sum()), "note": str(exc)}
 
-    anova_rows.append(anova_row("spend across Ofsted categories (all LAs)", "all", "category",
-                                d["spend_per_child"].to_numpy(), cats))
-    for cat in reversed(CATEGORIES):
-        sub = d[(d["judgement"] == cat) & d["tertile"].notna()]
-        anova_rows.append(anova_row(f"spend across deprivation tertiles: "
-                                    f"{CATEGORY_LABELS[cat]}", cat, "deprivation tertile",
-                                    sub["spend_per_child"].to_numpy(), sub["tertile"].array))
+    for a in anova_inputs(data):
+        anova_rows.append(anova_row(a["comparison"], a["judgement"], a["factor"], a["y"],
+                                    a["g"]))
+        if not a["tukey"]:
+            continue
+        cat = a["judgement"]
         try:
-            tk = tukey_hsd(sub["spend_per_child"].to_numpy(), sub["tertile"].array)
+            tk = tukey_hsd(a["y"], a["g"])
             for c, diff, lo, hi, p in zip(tk.contrast, tk.diff, tk.lwr, tk.upr, tk.p_adj,
                                           strict=True):
                 tukey_rows.append({"category": CATEGORY_LABELS[cat], "judgement": cat,
@@ -570,6 +610,244 @@ def multinomial_models(data: pd.DataFrame, references
                                         "p_value": float(lr.loc[x, "p_value"])})
     return (pd.DataFrame(coef_rows), pd.DataFrame(fit_rows),
             pd.DataFrame(lr_rows, columns=["model", "effect", "chisq", "df", "p_value"]))
+
+
+# ---- Python against R -----------------------------------------------------------------------
+
+R_CODE = R_SPEARMAN + r"""
+options(contrasts = c("contr.treatment", "contr.poly"))
+ctl <- ordinal::clm.control(gradTol = 1e-11, relTol = 1e-14, maxIter = 1000)
+vfit <- function(f, family, d) VGAM::vglm(f, family, data = d, epsilon = 1e-13, maxit = 200)
+brant <- function(f, d) {
+  # Brant (1990): binary logits of 1(Y > j); Wald test that their slopes agree
+  X <- model.matrix(f, d); p <- ncol(X) - 1; q <- nlevels(d$y) - 1; y <- as.integer(d$y)
+  fits <- lapply(seq_len(q), function(j) glm.fit(X, as.numeric(y > j), family = binomial(),
+                 control = glm.control(epsilon = 1e-15, maxit = 100)))
+  info <- lapply(fits, function(g) solve(crossprod(X, X * (g$fitted.values *
+                                                           (1 - g$fitted.values)))))
+  V <- matrix(0, q * p, q * p)
+  for (j in seq_len(q)) for (l in j:q) {
+    pj <- fits[[j]]$fitted.values; pl <- fits[[l]]$fitted.values
+    blk <- if (j == l) info[[j]] else info[[j]] %*% crossprod(X, X * (pl - pj * pl)) %*% info[[l]]
+    V[(j - 1) * p + 1:p, (l - 1) * p + 1:p] <- blk[-1, -1]
+    V[(l - 1) * p + 1:p, (j - 1) * p + 1:p] <- t(blk[-1, -1])
+  }
+  b <- unlist(lapply(fits, function(g) g$coefficients[-1]))
+  D <- matrix(0, (q - 1) * p, q * p)
+  for (m in 2:q) {
+    D[(m - 2) * p + 1:p, 1:p] <- diag(p)
+    D[(m - 2) * p + 1:p, (m - 1) * p + 1:p] <- -diag(p)
+  }
+  s <- as.numeric(t(D %*% b) %*% solve(D %*% V %*% t(D), D %*% b))
+  c(s, pchisq(s, (q - 1) * p, lower.tail = FALSE))
+}
+r2 <- function(ll, ll0, n) {
+  cs <- 1 - exp(2 * (ll0 - ll) / n)
+  cs / (1 - exp(2 * ll0 / n))
+}
+anova <- lapply(input$anova, function(a) {
+  g <- droplevels(a$g)
+  fit <- aov(a$y ~ g)
+  s <- summary(fit)[[1]]
+  out <- list(F = s[["F value"]][1], p = s[["Pr(>F)"]][1])
+  if (isTRUE(a$tukey)) out$tukey <- TukeyHSD(fit)$g
+  out
+})
+models <- lapply(input$models, function(m) {
+  d <- input$d[complete.cases(input$d[, c("category", m$xs)]), c("category", m$xs),
+               drop = FALSE]
+  n <- nrow(d)
+  f <- reformulate(m$xs, "y")
+  d$y <- factor(d$category, levels = input$ord_levels, ordered = TRUE)
+  o <- ordinal::clm(f, data = d, control = ctl)
+  o0 <- ordinal::clm(y ~ 1, data = d, control = ctl)
+  ll <- as.numeric(logLik(o)); ll0 <- as.numeric(logLik(o0))
+  b <- c(o$beta, o$alpha)
+  po <- vfit(f, VGAM::cumulative(parallel = TRUE), d)
+  gen_warn <- character(0)
+  gen <- tryCatch(withCallingHandlers(vfit(f, VGAM::cumulative(parallel = FALSE), d),
+                                      warning = function(w) {
+                                        gen_warn <<- c(gen_warn, conditionMessage(w))
+                                        invokeRestart("muffleWarning")
+                                      }), error = function(e) conditionMessage(e))
+  status <- if (is.character(gen)) paste("failed:", gen) else
+    if (any(grepl("convergence not obtained", gen_warn))) "did not converge" else
+    if (min(fitted(gen)) < 1e-10) "clamped negative fitted probabilities" else "valid"
+  pl <- if (is.character(gen)) NA_real_ else
+    2 * (as.numeric(logLik(gen)) - as.numeric(logLik(po)))
+  pl_df <- (nlevels(d$y) - 2) * length(o$beta)
+  ordinal <- c(.wald(b, sqrt(diag(vcov(o)))[names(b)]),
+               list(loglik = ll, lr_chisq = 2 * (ll - ll0),
+                    lr_p_value = pchisq(2 * (ll - ll0), length(o$beta), lower.tail = FALSE),
+                    nagelkerke_r2 = r2(ll, ll0, n), parallel_chisq = pl,
+                    parallel_p_value = pchisq(pl, pl_df, lower.tail = FALSE),
+                    general_status = status, brant = brant(f, d)))
+  d$y <- factor(d$category, levels = input$mn_levels)
+  K <- nlevels(d$y)
+  ll0 <- as.numeric(logLik(vfit(y ~ 1, VGAM::multinomial(), d)))
+  multinomial <- lapply(input$refs, function(ref) {
+    g <- vfit(f, VGAM::multinomial(refLevel = ref), d)
+    # restarted from its own estimate, so that vcov is at the maximum (see the docstring)
+    g <- VGAM::vglm(f, VGAM::multinomial(refLevel = ref), data = d, epsilon = 1e-13,
+                    maxit = 200, coefstart = coef(g))
+    ll <- as.numeric(logLik(g))
+    c(.wald(coef(g), sqrt(diag(vcov(g)))),
+      list(loglik = ll, lr_chisq = 2 * (ll - ll0),
+           lr_p_value = pchisq(2 * (ll - ll0), (K - 1) * length(m$xs), lower.tail = FALSE),
+           nagelkerke_r2 = r2(ll, ll0, n)))
+  })
+  names(multinomial) <- input$refs
+  full <- multinomial[[1]]$loglik
+  drop <- vapply(m$xs, function(x) {
+    rest <- setdiff(m$xs, x)
+    f0 <- if (length(rest)) reformulate(rest, "y") else y ~ 1
+    2 * (full - as.numeric(logLik(vfit(f0, VGAM::multinomial(), d))))
+  }, numeric(1))
+  list(ordinal = ordinal, multinomial = multinomial,
+       lr_tests = list(chisq = drop, p_value = pchisq(drop, K - 1, lower.tail = FALSE)))
+})
+names(models) <- vapply(input$models, function(m) m$label, "")
+list(table4 = .spearman(input$table4, input$exact),
+     table1 = .spearman(input$table1, input$exact), anova = anova, models = models)
+"""
+"""The study's Spearman tests, ANOVAs and Tukey HSD, ordinal and multinomial models in R, on
+the same LAs: ``cor.test``, ``aov``, ``TukeyHSD``; ``ordinal::clm`` (gradTol 1e-11) with its
+intercept-only model for the LR test and Nagelkerke R2; the test of parallel lines as the LR
+of ``VGAM::vglm(cumulative(parallel = FALSE))`` against ``parallel = TRUE``; Brant's test
+written out (binary logits by ``glm.fit``); ``VGAM::vglm(multinomial(refLevel = ref))``
+(epsilon 1e-13) for each reference, and its drop-one LR tests. VGAM computes vcov from the
+working weights of its last iteration, one step behind its final coefficients (its SEs then
+differ from the maximum's by ~1e-7, see ``replication.parity.multinomial``); the fit is
+therefore run once more from its own coefficients (``coefstart``), which puts vcov at the
+maximum."""
+
+
+def python_vs_r(data: pd.DataFrame, tables: dict[str, pd.DataFrame], opt: dict,
+                subjudgements: pd.DataFrame | None
+                ) -> tuple[pd.DataFrame, tuple[str, ...], list[str]]:
+    """Every model table of the study re-computed in R (one call) beside the study's numbers:
+    (the ``python_vs_r`` table, R's warnings, notes on the comparison). Raises
+    :class:`replication.rbridge.RNotAvailable` when R, ordinal or VGAM is missing."""
+    from replication.parity.groups import (  # noqa: PLC0415
+        GROUPS_TOL,
+        TUKEY_CI_DEFAULT_TOL,
+        TUKEY_MIN_DF,
+        TUKEY_P_ABS_TOL,
+        TUKEY_P_SMALL_DF_TOL,
+    )
+    from replication.parity.multinomial import TOL_VGAM  # noqa: PLC0415
+    from replication.parity.ordinal import TOL_ORDINAL  # noqa: PLC0415
+    from replication.rbridge import call_r  # noqa: PLC0415
+
+    t4 = tables["table4_spearman"]
+    t4 = t4[t4["n"] > 0]
+    t1 = tables["table1_subjudgements"]
+    t1 = t1[t1["n"] > 0] if subjudgements is not None else t1.iloc[:0]
+    anovas = anova_inputs(data)
+    an = tables["table8_anova"]
+    ok = an["F"].notna().to_numpy()
+    anovas = [a for a, keep in zip(anovas, ok, strict=True) if keep]
+    an = an[ok]
+    models = _models(data)
+    cols = sorted({x for _, xs in models for x in xs})
+    d = data[["category", *cols]].copy()
+    d["category"] = d["category"].astype(str).where(d["category"].notna())
+    inp = {
+        "exact": opt["spearman_exact"],
+        "table4": spearman_pairs(data, [("rating", v) for v in t4["variable"]]),
+        "table1": spearman_pairs(subjudgements, [("overall", v) for v in t1["subjudgement"]])
+        if len(t1) else [],
+        "anova": [{"y": a["y"], "g": a["g"], "tukey": a["tukey"]} for a in anovas],
+        "d": d.reset_index(drop=True),
+        "models": [{"label": label, "xs": list(xs)} for label, xs in models],
+        "ord_levels": coded_levels(CATEGORIES, opt["coding"]),
+        "mn_levels": list(reversed(CATEGORIES)),
+        "refs": list(opt["references"]),
+    }
+    res = call_r(R_CODE, data=inp, packages=("ordinal", "VGAM"))
+    r = res.value
+    rows = spearman_rows("table4_spearman", list(t4["variable"]), t4["rho"].to_numpy(),
+                         t4["p_value"].to_numpy(), r["table4"])
+    rows += spearman_rows("table1_subjudgements", list(t1["subjudgement"]),
+                          t1["rho"].to_numpy(), t1["p_value"].to_numpy(), r["table1"])
+    tk = tables["table8_tukey"]
+    for row, ra in zip(an.itertuples(index=False), r["anova"], strict=True):
+        label = f"{row.factor}: {row.judgement}"
+        rows.append(vs_r_row("table8_anova", label, "F", row.F, ra["F"][0], GROUPS_TOL))
+        rows.append(vs_r_row("table8_anova", label, "p_value", row.p_value, ra["p"][0],
+                             GROUPS_TOL))
+        if "tukey" not in ra:
+            continue
+        rt = ra["tukey"]
+        ptol = TUKEY_P_ABS_TOL if row.df2 >= TUKEY_MIN_DF else TUKEY_P_SMALL_DF_TOL
+        for t in tk[tk["judgement"] == row.judgement].itertuples(index=False):
+            lab = f"{row.judgement}: {t.contrast}"
+            if t.contrast not in rt.index:
+                rows.append(vs_r_row("table8_tukey", lab, "diff", t.diff, math.nan, GROUPS_TOL))
+                continue
+            q = rt.loc[t.contrast]
+            half = abs(float(q["upr"]) - float(q["lwr"])) / 2
+            rows += [vs_r_row("table8_tukey", lab, "diff", t.diff, q["diff"], GROUPS_TOL),
+                     vs_r_row("table8_tukey", lab, "lwr", t.lwr, q["lwr"],
+                              TUKEY_CI_DEFAULT_TOL, half),
+                     vs_r_row("table8_tukey", lab, "upr", t.upr, q["upr"],
+                              TUKEY_CI_DEFAULT_TOL, half),
+                     vs_r_row("table8_tukey", lab, "p_adj", t.p_adj, q["p adj"], ptol,
+                              P_ABS_FLOOR)]
+    oc, of = tables["ordinal_coefficients"], tables["ordinal_fit"].set_index("model")
+    mc, mf = tables["multinomial"], tables["multinomial_fit"]
+    ml = tables["multinomial_lr_tests"]
+    crossing: list[str] = []
+    for label, _xs in models:
+        rm = r["models"][label]
+        ro = rm["ordinal"]
+        for c in oc[oc["model"] == label].itertuples(index=False):
+            rows += wald_rows("ordinal_coefficients", f"{label}: {c.term}", c._asdict(), ro,
+                              c.term, TOL_ORDINAL)
+        f = of.loc[label]
+        status = ro["general_status"][0]
+        if status != "valid":
+            crossing.append(f"{label} (VGAM's general model: {status}"
+                            + ("; ours warned: " + f["warnings"] if f["warnings"] else "")
+                            + ")")
+        for q, floor in (("loglik", 0.0), ("lr_chisq", CHISQ_FLOOR), ("lr_p_value", 0.0),
+                         ("nagelkerke_r2", 0.0), ("parallel_chisq", CHISQ_FLOOR),
+                         ("parallel_p_value", 0.0)):
+            rows.append(vs_r_row("ordinal_fit", label, q, f[q], ro[q][0], TOL_ORDINAL, floor))
+        rows.append(vs_r_row("ordinal_fit", label, "brant_chisq", f["brant_chisq"],
+                             ro["brant"][0], TOL_ORDINAL, CHISQ_FLOOR))
+        rows.append(vs_r_row("ordinal_fit", label, "brant_p_value", f["brant_p_value"],
+                             ro["brant"][1], TOL_ORDINAL))
+        for ref in opt["references"]:
+            rr = rm["multinomial"][ref]
+            others = [lv for lv in inp["mn_levels"] if lv != ref]
+            sel = mc[(mc["model"] == label) & (mc["reference"] == ref)]
+            for c in sel.itertuples(index=False):
+                key = f"{c.term}:{others.index(c.level) + 1}"
+                rows += wald_rows("multinomial", f"{label}; reference {ref}; {c.level}: "
+                                  f"{c.term}", c._asdict(), rr, key, TOL_VGAM,
+                                  ("B", "SE", "wald", "p_value", "odds_ratio"))
+            fr = mf[(mf["model"] == label) & (mf["reference"] == ref)]
+            if len(fr):
+                fr = fr.iloc[0]
+                for q, floor in (("loglik", 0.0), ("lr_chisq", CHISQ_FLOOR),
+                                 ("lr_p_value", 0.0), ("nagelkerke_r2", 0.0)):
+                    rows.append(vs_r_row("multinomial_fit", f"{label}; reference {ref}", q,
+                                         fr[q], rr[q][0], TOL_VGAM, floor))
+        lr = rm["lr_tests"]
+        for t in ml[ml["model"] == label].itertuples(index=False):
+            rows.append(vs_r_row("multinomial_lr_tests", f"{label}: {t.effect}", "chisq",
+                                 t.chisq, lr["chisq"][t.effect], TOL_VGAM, CHISQ_FLOOR))
+            rows.append(vs_r_row("multinomial_lr_tests", f"{label}: {t.effect}", "p_value",
+                                 t.p_value, lr["p_value"][t.effect], TOL_VGAM))
+    more = []
+    if crossing:
+        more.append("test of parallel lines: the general (non-parallel) cumulative model "
+                    "may be no maximum-likelihood fit for " + "; ".join(crossing) + ". Where "
+                    "its cumulative curves cross within the data, each program stops at a "
+                    "different invalid point, the two statistics need not agree, and the "
+                    "test is not valid")
+    return vs_r_frame(rows), res.warnings, more
 
 
 def sample_tables(sample: pd.DataFrame, las: pd.DataFrame, opt: dict,
@@ -745,15 +1023,19 @@ def _check_options(opt: dict) -> None:
 
 
 def run(panel: Any, *, progress: Callable[[int, int, str], None] | None = None,
-        **options: Any) -> StudyResult:
-    """Run the study on ``panel`` (synthetic or real); options as :data:`DEFAULT_OPTIONS`."""
+        with_r: bool = False, **options: Any) -> StudyResult:
+    """Run the study on ``panel`` (synthetic or real); options as :data:`DEFAULT_OPTIONS`.
+
+    ``with_r=True`` adds the table ``python_vs_r`` (:func:`python_vs_r`: every model table
+    re-computed in R) when R, ordinal and VGAM are installed; otherwise a note says why not.
+    """
     unknown = set(options) - set(DEFAULT_OPTIONS)
     if unknown:
         raise TypeError(f"wilkins2018.run: unknown options {sorted(unknown)}; known: "
                         f"{sorted(DEFAULT_OPTIONS)}")
     opt = {**DEFAULT_OPTIONS, **options}
     _check_options(opt)
-    total = 7
+    total = 8 if with_r else 7
 
     def step(i: int, label: str) -> None:
         if progress is not None:
@@ -840,12 +1122,23 @@ def run(panel: Any, *, progress: Callable[[int, int, str], None] | None = None,
     text = options_text(opt)
     stamp(tables, text)
     notes.append("Options: " + text + ".")
-    step(7, "done")
+    if with_r:
+        step(7, "the same in R")
+        subj = subjudgement_codes(panel, sample, opt["coding"])
+        vr = compare_with_r(lambda: python_vs_r(data, tables, opt, subj), notes,
+                            "cor.test, aov, TukeyHSD, ordinal::clm, VGAM::vglm cumulative and "
+                            "multinomial, Brant's test written in R",
+                            "Coefficients are compared relative to max(|B|, SE), chi-squares "
+                            "relative to max(chi-square, 1), Tukey's adjusted p absolutely.")
+        if vr is not None:
+            tables["python_vs_r"] = vr
+    step(total, "done")
     options_out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in opt.items()}
     options_out["coding_levels"] = coding_text(opt["coding"], CATEGORIES)
     return StudyResult(study=STUDY, data_label=str(getattr(panel, "label", "panel")),
                        tables=tables, figures={}, options=options_out, notes=notes)
 
 
-__all__ = ["CATEGORIES", "DEFAULT_OPTIONS", "STUDY", "VARIABLES", "analysis_data",
-           "indicator_years", "run", "select_sample"]
+__all__ = ["CATEGORIES", "DEFAULT_OPTIONS", "R_CODE", "STUDY", "VARIABLES", "analysis_data",
+           "anova_inputs", "indicator_years", "python_vs_r", "run", "select_sample",
+           "subjudgement_codes"]

@@ -26,6 +26,10 @@ Analyses.
    multivariable model by stepwise selection among the significant ones: model chi-square
    and df, Nagelkerke R2, and per predictor B, SE, Wald, p, odds ratio and 95% CI (Table 5).
 4. The published numbers beside the reproduced ones (``published_vs_reproduced``).
+5. With ``with_r=True`` and R installed: every model table re-computed in R on the same LAs
+   (cor.test, t.test, aov, pairwise.t.test, glm) beside ours, with the tolerances of METHODS
+   section 3 (``python_vs_r``). R fits the final model the stepwise rule chose; the
+   selection itself is SPSS's rule and is not compared.
 
 Named options (:data:`DEFAULT_OPTIONS`; stated in every table's ``options`` column):
 ``coding`` ("1=inadequate": codes rise with the rating, the binary outcome is 1 = high, as
@@ -54,23 +58,31 @@ from replication.papers._compare import (
     Reproduced,
     published_vs_reproduced,
     significance_mark,
+    vs_r_row,
 )
 from replication.papers._wilkins import (
+    CHISQ_FLOOR,
     CODINGS,
     FOUR_GRADES,
+    R_SPEARMAN,
     Variable,
     check_choice,
     coded_levels,
     coding_text,
+    compare_with_r,
     deprivation,
     group_stats,
     imd_source,
     rating_codes,
+    spearman_pairs,
+    spearman_rows,
     spearman_with,
     stamp,
     values_at,
     variable_values,
     variables_table,
+    vs_r_frame,
+    wald_rows,
 )
 
 STUDY = "wilkins2020"
@@ -365,18 +377,28 @@ def ratings_table(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     return fig, t1, t2
 
 
-def subjudgements(panel, data: pd.DataFrame, coding: str, exact) -> pd.DataFrame:
-    """Spearman rho of the overall rating (four grades) with each sub-judgement."""
+def subjudgement_codes(panel, data: pd.DataFrame, coding: str) -> pd.DataFrame | None:
+    """The overall grade ('overall') and the ILACS sub-judgements of the sampled LAs, coded by
+    ``coding`` on the four grades; None when the panel has no sub-judgements."""
     las = panel.las.set_index("la_code").reindex(data.index)
     cols = [c for c in ILACS_SUBJUDGEMENTS if c in las.columns]
     if not cols:
+        return None
+    d = pd.DataFrame({"overall": data["grade_code"]})
+    for c in cols:
+        d[c] = rating_codes(las[c], FOUR_GRADES, coding)
+    return d
+
+
+def subjudgements(panel, data: pd.DataFrame, coding: str, exact) -> pd.DataFrame:
+    """Spearman rho of the overall rating (four grades) with each sub-judgement."""
+    d = subjudgement_codes(panel, data, coding)
+    if d is None:
         return pd.DataFrame({"subjudgement": list(ILACS_SUBJUDGEMENTS),
                              "label": list(ILACS_SUBJUDGEMENTS.values()), "rho": np.nan,
                              "p_value": np.nan, "n": 0, "mark": "",
                              "note": "the panel has no ILACS sub-judgements"})
-    d = pd.DataFrame({"overall": data["grade_code"]})
-    for c in cols:
-        d[c] = rating_codes(las[c], FOUR_GRADES, coding)
+    cols = [c for c in ILACS_SUBJUDGEMENTS if c in d.columns]
     out = spearman_with(d, "overall", cols, exact).rename(columns={"variable": "subjudgement"})
     out.insert(1, "label", out["subjudgement"].map(ILACS_SUBJUDGEMENTS))
     out["note"] = ""
@@ -445,14 +467,21 @@ def ttests(data: pd.DataFrame, coding: str) -> pd.DataFrame:
     return out
 
 
+def spend_frame(data: pd.DataFrame) -> pd.DataFrame:
+    """The LAs with total spend and a deprivation tertile, with ``tertile`` a Categorical
+    (low, moderate, high = 1, 2, 3: 1 least deprived)."""
+    d = data.dropna(subset=["spend_total", "deprivation_tertile"])
+    names = [TERTILE_NAMES[t] for t in (1, 2, 3)]
+    return d.assign(tertile=pd.Categorical(d["deprivation_tertile"].map(TERTILE_NAMES),
+                                           categories=names))
+
+
 def spend_by_deprivation(data: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Total spend per child across deprivation tertiles: means, one-way ANOVA and
     Bonferroni-corrected pairwise t-tests (pooled SD), over all LAs and within each
     category."""
-    d = data.dropna(subset=["spend_total", "deprivation_tertile"])
+    d = spend_frame(data)
     names = [TERTILE_NAMES[t] for t in (1, 2, 3)]
-    tert = pd.Categorical(d["deprivation_tertile"].map(TERTILE_NAMES), categories=names)
-    d = d.assign(tertile=tert)
     stat_rows, an_rows, bf_rows = [], [], []
     for grp in ("all", "low", "high"):
         sub = d if grp == "all" else d[d["category"] == grp]
@@ -567,6 +596,161 @@ def _table5(res, selected: list[str]) -> pd.DataFrame:
                      "odds_ratio": r["odds_ratio"], "or_conf_low": r["or_conf_low"],
                      "or_conf_high": r["or_conf_high"], "p_value": r["p_value"]})
     return pd.DataFrame(rows, columns=cols)
+
+
+# ---- Python against R -----------------------------------------------------------------------
+
+R_CODE = R_SPEARMAN + r"""
+ctl <- glm.control(epsilon = 1e-15, maxit = 100)
+logit <- function(d, terms) {
+  f <- if (length(terms)) reformulate(terms, "outcome") else outcome ~ 1
+  g <- glm(f, family = binomial, data = d, control = ctl)
+  # one more pass from the estimates, so that vcov is taken at them (see the docstring)
+  g <- glm(f, family = binomial, data = d, control = ctl, start = coef(g))
+  g0 <- glm(outcome ~ 1, family = binomial, data = d, control = ctl)
+  n <- nobs(g)
+  ll <- as.numeric(logLik(g)); ll0 <- as.numeric(logLik(g0))
+  chisq <- g$null.deviance - g$deviance
+  cs <- 1 - exp(2 * (ll0 - ll) / n)
+  c(.wald(coef(g), sqrt(diag(vcov(g)))),
+    list(chisq = chisq, df = length(terms),
+         model_p = if (length(terms)) pchisq(chisq, length(terms), lower.tail = FALSE) else NA,
+         nagelkerke_r2 = cs / (1 - exp(2 * ll0 / n)), cox_snell_r2 = cs, n = n))
+}
+complete <- function(cols) input$d[complete.cases(input$d[, cols]), cols, drop = FALSE]
+ttests <- lapply(input$ttests, function(p) {
+  r <- t.test(p$x, p$y, var.equal = TRUE)
+  c(unname(r$statistic), unname(r$parameter), r$p.value)
+})
+groups <- lapply(input$groups, function(a) {
+  a$g <- droplevels(a$g)
+  fit <- aov(a$y ~ a$g)
+  s <- summary(fit)[[1]]
+  list(F = s[["F value"]][1], p = s[["Pr(>F)"]][1],
+       bonferroni = pairwise.t.test(a$y, a$g, p.adjust.method = "bonferroni")$p.value,
+       unadjusted = pairwise.t.test(a$y, a$g, p.adjust.method = "none")$p.value)
+})
+uni <- lapply(input$uni, function(v) logit(complete(c("outcome", v)), v))
+names(uni) <- unlist(input$uni)
+final <- if (length(input$cand)) logit(complete(c("outcome", unlist(input$cand))),
+                                       unlist(input$terms)) else NULL
+list(spearman = .spearman(input$spearman, input$exact),
+     subjudgements = .spearman(input$subjudgements, input$exact),
+     table4 = .spearman(input$table4, input$exact), ttests = ttests, groups = groups,
+     uni = uni, final = final)
+"""
+"""The study's tests and models in R on the same LAs: ``cor.test``; ``t.test(var.equal =
+TRUE)``; ``aov`` and ``pairwise.t.test`` (pooled SD; Bonferroni and unadjusted);
+``glm(binomial)`` (epsilon 1e-15) for each univariate logit and for the final model's
+predictors on the final model's LAs, with the intercept-only model for the model chi-square,
+Cox-Snell and Nagelkerke R2. glm's covariance comes from the weights of its last IRLS pass,
+taken one step before its final coefficients (its SEs then differ from those at the
+estimates by ~1e-8); each fit is therefore run once more from its own estimates, as the
+logistic fixtures do."""
+
+
+def python_vs_r(data: pd.DataFrame, tables: dict[str, pd.DataFrame], opt: dict,
+                subjudgement_frame: pd.DataFrame | None
+                ) -> tuple[pd.DataFrame, tuple[str, ...], list[str]]:
+    """Every model table of the study re-computed in R (one call) beside the study's numbers:
+    (the ``python_vs_r`` table, R's warnings, notes on the comparison). The stepwise
+    selection is SPSS's rule, which R has no function for: R fits the final model that the
+    selection chose (same LAs, same predictors), and that fit is compared. Raises
+    :class:`replication.rbridge.RNotAvailable` when R is missing."""
+    from replication.parity.groups import GROUPS_TOL  # noqa: PLC0415
+    from replication.parity.logistic import LOGIT_TOL  # noqa: PLC0415
+    from replication.rbridge import call_r  # noqa: PLC0415
+
+    sp = tables["spearman"]
+    sp = sp[sp["n"] > 0]
+    sp_pairs = [tuple(v.split("~")) if "~" in v else ("rating", v) for v in sp["variable"]]
+    sj = tables["subjudgements"]
+    sj = sj[sj["n"] > 0] if subjudgement_frame is not None else sj.iloc[:0]
+    t4 = tables["table4_long"]
+    t4 = t4[t4["n"] >= 3]
+    tt = tables["ttests"]
+    tt = tt[tt["t"].notna()]
+    first, second = coded_levels(CATEGORIES, opt["coding"])
+    d_sp = spend_frame(data)
+    an = tables["spend_anova"]
+    an = an[an["F"].notna()]
+    group_frames = [d_sp if g == "all" else d_sp[d_sp["category"] == g]
+                    for g in an["ofsted_category"]]
+    uni = tables["univariate_logits"]
+    uni = uni[uni["B"].notna()]
+    t5 = tables["table5"].set_index("row")
+    terms = [r for r in t5.index if r not in ("Full model", "(Intercept)")]
+    has_final = pd.notna(t5.loc["Full model", "n"])
+    cand = (tables["univariate_logits"].loc[lambda u: u["p_value"] < opt["candidate_p"],
+                                            "variable"].tolist() if has_final else [])
+    cols = sorted({"outcome", *uni["variable"], *cand})
+    inp = {
+        "exact": opt["spearman_exact"],
+        "spearman": spearman_pairs(data, sp_pairs),
+        "subjudgements": spearman_pairs(subjudgement_frame,
+                                        [("overall", v) for v in sj["subjudgement"]])
+        if len(sj) else [],
+        "table4": spearman_pairs(data, list(zip(t4["var1"], t4["var2"], strict=True))),
+        "ttests": [{"x": data.loc[data["category"] == first, v].dropna().to_numpy(float),
+                    "y": data.loc[data["category"] == second, v].dropna().to_numpy(float)}
+                   for v in tt["variable"]],
+        "groups": [{"y": g["spend_total"].to_numpy(dtype=float), "g": g["tertile"].array}
+                   for g in group_frames],
+        "d": data[cols].astype(float).reset_index(drop=True),
+        "uni": list(uni["variable"]),
+        "cand": cand,
+        "terms": terms,
+    }
+    res = call_r(R_CODE, data=inp, packages=())
+    r = res.value
+    rows = spearman_rows("spearman", list(sp["variable"]), sp["rho"].to_numpy(),
+                         sp["p_value"].to_numpy(), r["spearman"])
+    rows += spearman_rows("subjudgements", list(sj["subjudgement"]), sj["rho"].to_numpy(),
+                          sj["p_value"].to_numpy(), r["subjudgements"])
+    rows += spearman_rows("table4_long", [f"{a} x {b}" for a, b in zip(t4["var1"], t4["var2"],
+                                                                         strict=True)],
+                          t4["rho"].to_numpy(), t4["p_value"].to_numpy(), r["table4"])
+    for row, rt in zip(tt.itertuples(index=False), r["ttests"], strict=True):
+        rt = np.asarray(rt, dtype=float)
+        rows += [vs_r_row("ttests", row.variable, "t", row.t, rt[0], GROUPS_TOL),
+                 vs_r_row("ttests", row.variable, "df", row.df, rt[1], GROUPS_TOL),
+                 vs_r_row("ttests", row.variable, "p_value", row.p_value, rt[2], GROUPS_TOL)]
+    bf = tables["spend_bonferroni"]
+    for row, ra in zip(an.itertuples(index=False), r["groups"], strict=True):
+        g = row.ofsted_category
+        rows += [vs_r_row("spend_anova", g, "F", row.F, ra["F"][0], GROUPS_TOL),
+                 vs_r_row("spend_anova", g, "p_value", row.p_value, ra["p"][0], GROUPS_TOL)]
+        for b in bf[bf["ofsted_category"] == g].itertuples(index=False):
+            hi, lo = b.contrast.split("-")
+            for q, key in (("p_bonferroni", "bonferroni"), ("p_unadjusted", "unadjusted")):
+                m = ra[key]
+                rv = float(m.loc[hi, lo]) if hi in m.index and lo in m.columns else math.nan
+                rows.append(vs_r_row("spend_bonferroni", f"{g}: {b.contrast}", q,
+                                     getattr(b, q), rv, GROUPS_TOL))
+    logit_q = ("B", "SE", "wald", "p_value", "odds_ratio", "or_conf_low", "or_conf_high")
+    for u in uni.itertuples(index=False):
+        ru = r["uni"][u.variable]
+        rows += wald_rows("univariate_logits", u.variable, u._asdict(), ru, u.variable,
+                          LOGIT_TOL, logit_q)
+        rows.append(vs_r_row("univariate_logits", u.variable, "nagelkerke_r2",
+                             u.nagelkerke_r2, ru["nagelkerke_r2"][0], LOGIT_TOL))
+    if has_final and r.get("final") is not None:
+        rf = r["final"]
+        full = t5.loc["Full model"]
+        for q, rq, floor in (("chisq", "chisq", CHISQ_FLOOR), ("df", "df", 0.0),
+                             ("p_value", "model_p", 0.0), ("nagelkerke_r2", "nagelkerke_r2", 0.0),
+                             ("cox_snell_r2", "cox_snell_r2", 0.0), ("n", "n", 0.0)):
+            rows.append(vs_r_row("table5", "Full model", q, full[q], rf[rq][0], LOGIT_TOL,
+                                 floor))
+        for term in ["(Intercept)", *terms]:
+            rows += wald_rows("table5", term, t5.loc[term].to_dict(), rf, term, LOGIT_TOL,
+                              logit_q)
+    more = []
+    if has_final and opt["stepwise_method"] != "enter":
+        more.append(f"table5: R's glm fits the final model that the stepwise rule "
+                    f"({opt['stepwise_method']}, SPSS's) chose, on the same LAs; the selection "
+                    "itself is SPSS's rule, which R has no function for, and is not compared")
+    return vs_r_frame(rows), res.warnings, more
 
 
 def sample_vs_paper(data: pd.DataFrame) -> pd.DataFrame:
@@ -759,9 +943,11 @@ def options_text(opt: dict) -> str:
 # ---- run ------------------------------------------------------------------------------------
 
 def run(panel: Any, *, progress: Callable[[int, int, str], None] | None = None,
-        figures: bool = True, **options: Any) -> StudyResult:
+        figures: bool = True, with_r: bool = False, **options: Any) -> StudyResult:
     """Run the study on ``panel``; options as :data:`DEFAULT_OPTIONS`. ``figures=False``
-    skips drawing Figure 1 (its table is always made)."""
+    skips drawing Figure 1 (its table is always made). ``with_r=True`` adds the table
+    ``python_vs_r`` (:func:`python_vs_r`: every model table re-computed in R) when R is
+    installed; otherwise a note says why not."""
     unknown = set(options) - set(DEFAULT_OPTIONS)
     if unknown:
         raise TypeError(f"wilkins2020.run: unknown options {sorted(unknown)}; known: "
@@ -770,7 +956,7 @@ def run(panel: Any, *, progress: Callable[[int, int, str], None] | None = None,
     check_choice("coding", opt["coding"], CODINGS)
     check_choice("rating_scale", opt["rating_scale"], RATING_SCALES)
     check_choice("stepwise_method", opt["stepwise_method"], STEPWISE_METHODS)
-    total = 6
+    total = 7 if with_r else 6
 
     def step(i: int, label: str) -> None:
         if progress is not None:
@@ -850,15 +1036,24 @@ def run(panel: Any, *, progress: Callable[[int, int, str], None] | None = None,
     text = options_text(opt)
     stamp(tables, text)
     notes.append("Options: " + text + ".")
+    if with_r:
+        step(5, "the same in R")
+        subj = subjudgement_codes(panel, data, opt["coding"])
+        vr = compare_with_r(lambda: python_vs_r(data, tables, opt, subj), notes,
+                            "cor.test, t.test, aov, pairwise.t.test, glm",
+                            "Coefficients are compared relative to max(|B|, SE), Wald and "
+                            "model chi-squares relative to max(chi-square, 1).")
+        if vr is not None:
+            tables["python_vs_r"] = vr
 
-    step(5, "figures")
+    step(total - 1, "figures")
     figs = {"figure1": figure1(fig_t)} if figures else {}
-    step(6, "done")
+    step(total, "done")
     options_out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in opt.items()}
     options_out["coding_levels"] = coding_text(opt["coding"], CATEGORIES)
     return StudyResult(study=STUDY, data_label=str(getattr(panel, "label", "panel")),
                        tables=tables, figures=figs, options=options_out, notes=notes)
 
 
-__all__ = ["CATEGORIES", "DEFAULT_OPTIONS", "STUDY", "VARIABLES", "analysis_data", "run",
-           "select_sample"]
+__all__ = ["CATEGORIES", "DEFAULT_OPTIONS", "R_CODE", "STUDY", "VARIABLES", "analysis_data",
+           "python_vs_r", "run", "select_sample", "spend_frame", "subjudgement_codes"]

@@ -341,6 +341,63 @@ def test_the_cli_runs_it(tmp_path):
     assert (out / "table4_spearman.csv").is_file()
 
 
+# ---- Python vs R (without R; the comparison itself is in tests/rlive/test_wilkins_live.py) ------
+
+def test_no_r_comparison_unless_asked(result):
+    assert "python_vs_r" not in result.tables
+    assert not any("Python vs R" in n for n in result.notes)
+
+
+def test_with_r_but_r_absent_gives_a_note(panel, monkeypatch):
+    import replication.rbridge as rbridge
+
+    monkeypatch.setattr(rbridge, "r_available", lambda: False)
+    seen = []
+    res = W.run(panel, with_r=True, references=("inadequate",),
+                progress=lambda i, n, label: seen.append((i, n, label)))
+    assert "python_vs_r" not in res.tables
+    assert set(res.tables) == set(TABLES)
+    assert "Python vs R not compared: R is not installed." in res.notes
+    assert seen[-2] == (7, 8, "the same in R") and seen[-1] == (8, 8, "done")
+
+
+@pytest.mark.parametrize("error, message, note", [
+    ("RError", "R error: boom", "Python vs R not compared: R stopped with an error: R error: boom"),
+    ("RNotAvailable", "R package VGAM is not installed",
+     "Python vs R not compared: R package VGAM is not installed"),
+])
+def test_with_r_and_r_failing_gives_a_note(panel, monkeypatch, error, message, note):
+    import replication.rbridge as rbridge
+
+    def fails(*args, **kwargs):
+        raise getattr(rbridge, error)(message)
+
+    monkeypatch.setattr(rbridge, "r_available", lambda: True)
+    monkeypatch.setattr(W, "python_vs_r", fails)
+    res = W.run(panel, with_r=True, references=("inadequate",))
+    assert "python_vs_r" not in res.tables
+    assert note in res.notes
+
+
+def test_python_vs_r_rows_hold_near_zero_values_to_their_scale():
+    """B relative to max(|B|, SE), Wald relative to max(Wald, 1), p plainly relative."""
+    from replication.papers._wilkins import spearman_pairs, vs_r_frame, wald_rows
+
+    r = {"B": pd.Series({"x": 1e-3 + 1e-12}), "SE": pd.Series({"x": 1.0}),
+         "wald": pd.Series({"x": 1e-6 + 2e-15}), "p_value": pd.Series({"x": 0.5 * (1 + 1e-9)})}
+    py = {"B": 1e-3, "SE": 1.0, "wald": 1e-6, "p_value": 0.5}
+    vr = vs_r_frame(wald_rows("t", "x", py, r, "x", 1e-10)).set_index("quantity")
+    assert vr.loc["B", "difference"] == pytest.approx(1e-12, rel=1e-3)     # not 1e-9
+    assert vr.loc["wald", "difference"] == pytest.approx(2e-15, rel=1e-2)  # not 2e-9
+    assert vr.loc["p_value", "difference"] == pytest.approx(1e-9, rel=1e-3)
+    assert vr["within"].tolist() == [True, True, True, False]
+    assert vr.loc["SE", "difference"] == 0.0
+    f = pd.DataFrame({"a": [np.nan, 1.0, 2.0, 3.0], "b": [1.0, 2.0, np.nan, 4.0]})
+    (pair,) = spearman_pairs(f, [("a", "b")])
+    np.testing.assert_array_equal(pair["x"], [1.0, 3.0])
+    np.testing.assert_array_equal(pair["y"], [2.0, 4.0])
+
+
 # ---- the real panel ----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

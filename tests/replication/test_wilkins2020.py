@@ -205,6 +205,39 @@ def test_bad_options_are_named(panel):
         W.run(panel, window=("2030-01-01", "2030-12-31"))
 
 
+# ---- Python vs R (without R; the comparison itself is in tests/rlive/test_wilkins_live.py) ------
+
+def test_no_r_comparison_unless_asked(result):
+    assert "python_vs_r" not in result.tables
+    assert not any("Python vs R" in n for n in result.notes)
+
+
+def test_with_r_but_r_absent_gives_a_note(panel, monkeypatch):
+    import replication.rbridge as rbridge
+
+    monkeypatch.setattr(rbridge, "r_available", lambda: False)
+    seen = []
+    res = W.run(panel, figures=False, with_r=True,
+                progress=lambda i, n, label: seen.append((i, n, label)))
+    assert "python_vs_r" not in res.tables
+    assert set(res.tables) == set(TABLES)
+    assert "Python vs R not compared: R is not installed." in res.notes
+    assert (5, 7, "the same in R") in seen and seen[-1] == (7, 7, "done")
+
+
+def test_with_r_and_r_failing_gives_a_note(panel, monkeypatch):
+    import replication.rbridge as rbridge
+
+    def fails(*args, **kwargs):
+        raise rbridge.RError("R error: boom")
+
+    monkeypatch.setattr(rbridge, "r_available", lambda: True)
+    monkeypatch.setattr(W, "python_vs_r", fails)
+    res = W.run(panel, figures=False, with_r=True)
+    assert "python_vs_r" not in res.tables
+    assert "Python vs R not compared: R stopped with an error: R error: boom" in res.notes
+
+
 # ---- the real panel ----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
 """The two Wilkins studies' numbers against live R on the same analysis data (synthetic panel):
 Spearman, ANOVA, Tukey, the ordinal and multinomial models (wilkins2018); the pooled t-test,
-Bonferroni comparisons, the final logit and its Nagelkerke R2 (wilkins2020). One R call each."""
+Bonferroni comparisons, the final logit and its Nagelkerke R2 (wilkins2020). One R call each.
+Then each study's own ``python_vs_r`` table (``run(with_r=True)``): every number within its
+tolerance, and every model table covered."""
 
 from __future__ import annotations
 
@@ -136,3 +138,117 @@ def test_wilkins2020_against_r(r20):
     assert full["chisq"] == pytest.approx(float(got["chisq"][0]), rel=MODEL_TOL)
     assert full["nagelkerke_r2"] == pytest.approx(float(got["nagelkerke"][0]), rel=MODEL_TOL)
     pd.testing.assert_index_equal(pd.Index(list(coef.index)), pd.Index(["(Intercept)", *terms]))
+
+
+# ---- the studies' own python_vs_r tables ----------------------------------------------------
+
+W18_TABLES = {"table4_spearman", "table8_anova", "table8_tukey", "ordinal_coefficients",
+              "ordinal_fit", "multinomial", "multinomial_fit", "multinomial_lr_tests"}
+W20_TABLES = {"spearman", "table4_long", "ttests", "spend_anova", "spend_bonferroni",
+              "univariate_logits", "table5"}
+
+
+def _not_within(vr: pd.DataFrame) -> str:
+    return vr[~vr["within"]].to_string()
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"coding": "1=outstanding", "deprivation_measure": "rank", "spearman_exact": None,
+     "references": ("requires_improvement", "outstanding_good")},
+], ids=["defaults", "flipped-rank-other-references"])
+def test_wilkins2018_python_vs_r(options):
+    from replication.papers._wilkins import VS_R_COLUMNS
+    from replication.parity.correlation import P_TOL, RHO_TOL
+    from replication.parity.multinomial import TOL_VGAM
+    from replication.parity.ordinal import TOL_ORDINAL
+
+    need_r_packages("ordinal", "VGAM")
+    res = wilkins2018.run(wilkins_panels.synthetic(0), with_r=True, **options)
+    vr = res.tables["python_vs_r"]
+    assert list(vr.columns) == list(VS_R_COLUMNS)
+    assert vr["within"].all(), _not_within(vr)
+    assert (vr["difference"] <= vr["tolerance"]).all()
+    assert W18_TABLES <= set(vr["table"])
+    t = res.tables
+    # Table 4: rho and p of every variable the panel has, at METHODS' tolerances
+    sp = t["table4_spearman"]
+    sp = sp[sp["n"] > 0]
+    got = vr[vr["table"] == "table4_spearman"]
+    assert list(got.loc[got["quantity"] == "p_value", "row"]) == list(sp["variable"])
+    np.testing.assert_array_equal(got.loc[got["quantity"] == "p_value", "python"],
+                                  sp["p_value"])
+    assert set(got.loc[got["quantity"] == "rho", "tolerance"]) == {RHO_TOL}
+    assert set(got.loc[got["quantity"] == "p_value", "tolerance"]) == {P_TOL}
+    # every ANOVA and Tukey contrast
+    assert len(vr[vr["table"] == "table8_anova"]) == 2 * int(t["table8_anova"]["F"].notna().sum())
+    assert (vr.loc[vr["table"] == "table8_tukey", "quantity"] == "p_adj").sum() == \
+        len(t["table8_tukey"])
+    # every ordinal coefficient and model, with the parallel-lines and Brant tests
+    oc = vr[vr["table"] == "ordinal_coefficients"]
+    assert len(oc) == 4 * len(t["ordinal_coefficients"])
+    assert (oc["tolerance"] == TOL_ORDINAL).all()
+    of = vr[vr["table"] == "ordinal_fit"]
+    for q in ("parallel_chisq", "parallel_p_value", "brant_chisq", "nagelkerke_r2"):
+        assert list(of.loc[of["quantity"] == q, "row"]) == list(t["ordinal_fit"]["model"])
+    # every multinomial coefficient under each reference: B, SE, Wald, p, OR
+    mn = vr[vr["table"] == "multinomial"]
+    assert len(mn) == 5 * len(t["multinomial"])
+    assert (mn["tolerance"] == TOL_VGAM).all()
+    refs = options.get("references", wilkins2018.DEFAULT_OPTIONS["references"])
+    for ref in refs:
+        assert mn["row"].str.contains(f"; reference {ref}; ").any()
+    assert len(vr[vr["table"] == "multinomial_lr_tests"]) == 2 * len(t["multinomial_lr_tests"])
+    assert any("Python vs R (" in n and "within tolerance" in n for n in res.notes)
+
+
+def test_wilkins2018_parallel_lines_where_the_general_model_is_no_mle():
+    """Where a general cumulative fit is not valid (crossing curves, VGAM clamps or does not
+    converge), the note names the model, and only its parallel-lines rows may part."""
+    need_r_packages("ordinal", "VGAM")
+    res = wilkins2018.run(wilkins_panels.synthetic(1), with_r=True,
+                          references=("inadequate",))
+    vr = res.tables["python_vs_r"]
+    note = [n for n in res.notes if "test of parallel lines" in n]
+    bad = vr[~vr["within"]]
+    assert set(bad["quantity"]) <= {"parallel_chisq", "parallel_p_value"}, _not_within(vr)
+    for model in set(bad["row"]):
+        assert note, "rows part but no note says why"
+        assert f" {model} (VGAM's general model: " in note[0], note[0]
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"coding": "1=outstanding", "rating_scale": "four_point", "spearman_exact": None,
+     "stepwise_method": "enter"},
+], ids=["defaults", "flipped-four-point-enter"])
+def test_wilkins2020_python_vs_r(options):
+    from replication.papers._wilkins import VS_R_COLUMNS
+    from replication.parity.groups import GROUPS_TOL
+    from replication.parity.logistic import LOGIT_TOL
+
+    res = wilkins2020.run(wilkins_panels.synthetic(0), figures=False, with_r=True, **options)
+    vr = res.tables["python_vs_r"]
+    assert list(vr.columns) == list(VS_R_COLUMNS)
+    assert vr["within"].all(), _not_within(vr)
+    assert W20_TABLES <= set(vr["table"])
+    t = res.tables
+    sp = t["spearman"]
+    assert (vr["table"] == "spearman").sum() == 2 * int((sp["n"] > 0).sum())
+    assert "deprivation~spend_total" in set(vr.loc[vr["table"] == "spearman", "row"])
+    assert (vr["table"] == "table4_long").sum() == 2 * len(t["table4_long"])
+    tt = vr[vr["table"] == "ttests"]
+    assert (tt["quantity"] == "t").sum() == int(t["ttests"]["t"].notna().sum())
+    assert (tt["tolerance"] == GROUPS_TOL).all()
+    assert (vr["table"] == "spend_bonferroni").sum() == 2 * len(t["spend_bonferroni"])
+    uni = vr[vr["table"] == "univariate_logits"]
+    assert set(uni["quantity"]) == {"B", "SE", "wald", "p_value", "odds_ratio", "or_conf_low",
+                                    "or_conf_high", "nagelkerke_r2"}
+    assert set(uni["row"]) == set(t["univariate_logits"].dropna(subset=["B"])["variable"])
+    assert (uni["tolerance"] == LOGIT_TOL).all()
+    t5 = vr[vr["table"] == "table5"]
+    assert set(t5["row"]) == set(t["table5"]["row"])
+    full = t5[t5["row"] == "Full model"].set_index("quantity")
+    assert {"chisq", "nagelkerke_r2", "cox_snell_r2", "p_value"} <= set(full.index)
+    stepwise = [n for n in res.notes if "selection itself is SPSS's rule" in n]
+    assert bool(stepwise) == (options.get("stepwise_method") != "enter")
