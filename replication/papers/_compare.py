@@ -142,6 +142,11 @@ __all__ = ["ALPHA", "COLUMNS", "REASON_NOT_IN_PANEL", "REASON_SYNTHETIC", "RATIO
            "significance_mark"]
 
 
+VS_R_COLUMNS: tuple[str, ...] = ("table", "row", "quantity", "python", "r", "difference",
+                                 "tolerance", "within")
+"""Columns of every study's ``python_vs_r`` table (one row per number re-computed in R)."""
+
+
 def rel_difference(py: float, r: float, floor: float = 0.0) -> float:
     """|py - r| / max(|py|, |r|, floor); 0 when equal (NaN equals NaN), inf when one is NaN."""
     py, r = float(py), float(r)

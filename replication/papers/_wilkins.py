@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from models.correlation import cor_matrix
-from replication.papers._compare import significance_mark, vs_r_row
+from replication.papers._compare import VS_R_COLUMNS, significance_mark, vs_r_row
 
 #: The outcome coding. "1=inadequate": codes rise with the rating (inadequate = 1, the best
 #: category highest), the coding the published signs imply (deprivation rho < 0 while the
@@ -308,8 +308,7 @@ def fmt_p(p: float) -> str:
 
 # ---- Python against R ---------------------------------------------------------------------
 
-VS_R_COLUMNS: tuple[str, ...] = ("table", "row", "quantity", "python", "r", "difference",
-                                 "tolerance", "within")
+VS_R_COLUMNS = VS_R_COLUMNS
 """The columns of a study's ``python_vs_r`` table. ``difference`` is relative:
 |python - r| / max(|python|, |r|, floor), 0 when equal; ``within``: difference <= tolerance."""
 

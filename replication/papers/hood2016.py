@@ -54,6 +54,7 @@ from replication.papers._base import StudyResult
 from replication.papers._compare import (
     REASON_NOT_IN_PANEL,
     REASON_SYNTHETIC,
+    VS_R_COLUMNS,
     Reproduced,
     published_vs_reproduced,
     rel_difference,
@@ -715,8 +716,7 @@ def reproduce_published(panel: Any, tables: dict[str, pd.DataFrame], opt: dict,
 
 # --------------------------------------------------------------------------- Python vs R
 
-R_COLUMNS: tuple[str, ...] = ("table", "row", "quantity", "python", "r", "difference",
-                              "tolerance", "within")
+R_COLUMNS = VS_R_COLUMNS
 
 SCALE_FLOOR = 1e-4
 """Elements of a vector (a path, a coefficient vector) are compared relative to at least 1e-4

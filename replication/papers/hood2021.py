@@ -39,6 +39,7 @@ from replication.papers._base import StudyResult
 from replication.papers._compare import (
     REASON_NOT_IN_PANEL,
     REASON_SYNTHETIC,
+    VS_R_COLUMNS,
     Reproduced,
     published_vs_reproduced,
     vs_r_row,
@@ -471,8 +472,7 @@ def reproduce_published(panel: Any, df: pd.DataFrame, indicators: Sequence[str],
 
 # --------------------------------------------------------------------------- Python vs R
 
-R_COLUMNS: tuple[str, ...] = ("table", "row", "quantity", "python", "r", "difference",
-                              "tolerance", "within")
+R_COLUMNS = VS_R_COLUMNS
 
 R_CODE = """
 C <- as.matrix(input$contrasts)
