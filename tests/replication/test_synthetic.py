@@ -354,5 +354,7 @@ def test_constants_are_rederived_from_the_raw_files():
                     assert v == pytest.approx(stored[name][k], rel=1e-3, abs=1e-6), (name, k)
         elif key == "RANK_CORR":
             np.testing.assert_allclose(value, stored, atol=2e-3)
+        elif key == "RANK_CORR_NAMES":
+            assert list(value) == list(stored)
         else:
             assert value == pytest.approx(stored, rel=1e-3), key
