@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -74,6 +75,41 @@ def _load_panel(data: str, seed: int):
     return load_panel(path)
 
 
+def _parse_settings(settings: tuple[str, ...], modules: list) -> dict:
+    """``NAME=VALUE`` pairs -> {name: value}; each name must be an option of some study run."""
+    import ast  # noqa: PLC0415
+
+    from replication.papers import study_options  # noqa: PLC0415
+
+    known = set().union(*(study_options(m) for m in modules)) if modules else set()
+    chosen = {}
+    for item in settings:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise _Failure(f"--set {item!r}: expected NAME=VALUE")
+        if name not in known:
+            raise _Failure(f"--set {name}: no study in this run has that option; known: "
+                           + ", ".join(sorted(known)))
+        try:
+            chosen[name] = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            chosen[name] = text.strip()
+    return chosen
+
+
+def _build_note(panel, data: str) -> str:
+    """Why a run has no build report to show."""
+    if data == "synthetic":
+        return ("Synthetic panel: generated, not built from raw files, so there are no repairs, "
+                "duplicates or conflicts to report.")
+    from replication.data.panel import report_sidecar  # noqa: PLC0415
+
+    return (f"No build report: {report_sidecar(data).name} (written by `replicate data build` "
+            "beside the panel) is not beside the panel file, so its repairs, duplicates and "
+            "conflicts cannot be listed here.")
+
+
 @cli.command()
 @click.argument("study")
 @click.option("--data", default="synthetic", show_default=True,
@@ -84,7 +120,13 @@ def _load_panel(data: str, seed: int):
 @click.option("--with-r/--without-r", "with_r", default=None,
               help="Re-compute each study's key numbers in R and report Python vs R "
                    "(default: when R is installed).")
-def run(study: str, data: str, seed: int, out_dir: str, with_r: bool | None) -> None:
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Set a study option (repeatable), e.g. --set alpha=0.5 --set s=lambda.1se; "
+                   "VALUE is read as a Python literal (number, True, None, [list]) or else as text. "
+                   "With 'all', each option goes to the studies that have it. The report lists "
+                   "every option, its default and its alternatives.")
+def run(study: str, data: str, seed: int, out_dir: str, with_r: bool | None,
+        settings: tuple[str, ...] = ()) -> None:
     """Run STUDY ('all' or one of the studies) and write its tables and figures to --out."""
     import inspect  # noqa: PLC0415
 
@@ -94,12 +136,13 @@ def run(study: str, data: str, seed: int, out_dir: str, with_r: bool | None) -> 
         with_r = r_available()
     elif with_r and not r_available():
         raise _Failure("--with-r: R is not installed (apt-get install r-base-core and the r-cran-* packages)")
-    from replication.papers import STUDIES, study_module  # noqa: PLC0415
+    from replication.papers import STUDIES, study_module, study_options  # noqa: PLC0415
     from replication.papers.panel_correlations import run as run_panel_correlations  # noqa: PLC0415
 
     if study != "all" and study not in STUDIES:
         raise _Failure(f"unknown study {study!r}; choose 'all' or one of: {', '.join(STUDIES)}")
     wanted = list(STUDIES) if study == "all" else [study]
+    chosen = _parse_settings(settings, [m for m in map(study_module, wanted) if m is not None])
     t0 = time.perf_counter()
     try:
         panel = _load_panel(data, seed)
@@ -110,6 +153,7 @@ def run(study: str, data: str, seed: int, out_dir: str, with_r: bool | None) -> 
     out_path.mkdir(parents=True, exist_ok=True)
     results = []
     not_built = []
+    not_run: dict[str, str] = {}
     with _progress() as prog:
         if study == "all":
             task = prog.add_task("panel correlations", total=None)
@@ -129,11 +173,17 @@ def run(study: str, data: str, seed: int, out_dir: str, with_r: bool | None) -> 
                 prog.update(_task, completed=done, total=total, description=f"{_name}: {label}")
 
             kwargs = {"with_r": with_r} if "with_r" in inspect.signature(mod.run).parameters else {}
+            accepted = study_options(mod)
+            kwargs.update({k: v for k, v in chosen.items() if k in accepted})
             try:
                 results.append(mod.run(panel, progress=cb, **kwargs))
-            except (ValueError, KeyError) as exc:
-                msg = str(exc)
-                raise _Failure(msg if msg.startswith(f"{name}:") else f"{name}: {msg}") from exc
+            except (ValueError, KeyError, TypeError) as exc:
+                msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+                msg = msg if msg.startswith(f"{name}:") else f"{name}: {msg}"
+                if study != "all":
+                    raise _Failure(msg) from exc
+                not_run[name] = msg  # the other studies go on; the report says why
+                prog.update(task, description=f"{name}: could not run")
     written = []
     for res in results:
         written.extend(res.write(out_path))
@@ -148,20 +198,28 @@ def run(study: str, data: str, seed: int, out_dir: str, with_r: bool | None) -> 
     except ModuleNotFoundError:
         pass
     report = write_report(results, out_path, data_label=panel.label, not_built=not_built,
-                          versions=stack_versions(with_r=with_r), checks=checks)
+                          not_run=not_run,
+                          versions=stack_versions(with_r=with_r), checks=checks,
+                          data_exclusions=panel.exclusions, build_issues=panel.build_issues,
+                          build_note=_build_note(panel, data))
     written.extend([report, out_path / "results.json"])
     manifest = {
         "version": __version__,
         "data": panel.label,
         "ran": [r.study for r in results],
         "not_built": not_built,
+        "not_run": not_run,
         "with_r": with_r,
+        "settings": {k: (v if isinstance(v, (int, float, str, bool, type(None), list)) else repr(v))
+                     for k, v in chosen.items()},
         "seconds": round(time.perf_counter() - t0, 2),
     }
     (out_path / "run.json").write_text(json.dumps(manifest, indent=1) + "\n")
     for res in results:
         out.print(f"[green]ran[/green] {res.study}: {len(res.tables)} tables, {len(res.figures)} figures "
                   f"-> {out_path / res.study}")
+    for why in not_run.values():
+        out.print(f"[yellow]could not run[/yellow] {escape(why)}")
     for name in not_built:
         out.print(f"[yellow]not built yet[/yellow] {name}: its study module does not exist in this version; nothing was run for it")
     out.print(f"wrote {len(written)} files to {out_path} in {manifest['seconds']} s")

@@ -372,6 +372,7 @@ def build(raw_dir, progress: ProgressFn | None = None, *, years: Iterable[int] =
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         raw_dir=str(raw))
     panel.build_report = report
+    panel.build_issues = report.issues
     tick(10, "done")
     return panel, report
 

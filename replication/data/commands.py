@@ -74,6 +74,7 @@ def build_cmd(raw_dir: str, out_file: str, years: str, keep_small_las: bool) -> 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from .build import BuildError, build
+    from .panel import report_sidecar
     from .readers import RawDataError
 
     raw = Path(raw_dir)
@@ -98,7 +99,7 @@ def build_cmd(raw_dir: str, out_file: str, years: str, keep_small_las: bool) -> 
         except (BuildError, RawDataError) as exc:
             raise _Failure(str(exc)) from exc
     path, las_path = panel.to_parquet(out)
-    rep_path = out.with_name(f"{out.stem}.report.csv")
+    rep_path = report_sidecar(out)
     report.to_csv(rep_path)
     n_val = int(panel.values().notna().sum())
     click.echo(f"wrote {path} ({len(panel.long)} rows, {n_val} with a value; "

@@ -446,6 +446,10 @@ class Panel:
         self.truth = truth
         self.label = str(label)
         self.exclusions = excl
+        self.build_issues: pd.DataFrame | None = None
+        """The build's issue log (exclusions, repairs, duplicates, conflicts, fills: see
+        :class:`replication.data.build.BuildReport`) where known: set by the build, or read
+        from ``<stem>.report.csv`` beside a panel file."""
 
     def __repr__(self) -> str:
         yrs = self.years
@@ -524,8 +528,15 @@ def las_sidecar(path) -> Path:
     return path.with_name(f"{path.stem}.las.parquet")
 
 
+def report_sidecar(path) -> Path:
+    """``panel.parquet`` -> ``panel.report.csv`` (the build's issue log)."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.report.csv")
+
+
 def read_parquet_panel(path, *, exclude: Iterable[int] = DEFAULT_EXCLUDED_LAS) -> Panel:
-    """Read a panel written by :meth:`Panel.to_parquet` (or any parquet in the long schema)."""
+    """Read a panel written by :meth:`Panel.to_parquet` (or any parquet in the long schema),
+    with its ``<stem>.report.csv`` as ``build_issues`` where that file is present."""
     import pyarrow.parquet as pq
 
     path = Path(path)
@@ -546,9 +557,17 @@ def read_parquet_panel(path, *, exclude: Iterable[int] = DEFAULT_EXCLUDED_LAS) -
     side = las_sidecar(path)
     las = pd.read_parquet(side) if side.is_file() else None
     try:
-        return Panel(long, las, label=label, exclusions=exclusions, exclude=exclude)
+        panel = Panel(long, las, label=label, exclusions=exclusions, exclude=exclude)
     except PanelError as exc:
         raise PanelError(f"{path}: {exc}") from exc
+    report = report_sidecar(path)
+    if report.is_file():
+        try:
+            panel.build_issues = pd.read_csv(report, dtype={"detail": str, "source": str})
+        except (ValueError, OSError) as exc:
+            raise PanelError(f"{report}: the build report beside the panel is not a readable "
+                             f"CSV ({exc}); remove it or rebuild the panel") from exc
+    return panel
 
 
 def load_panel(source="synthetic", seed: int = 0, **options) -> Panel:

@@ -25,5 +25,16 @@ def study_module(name: str) -> ModuleType | None:
         raise
 
 
+def study_options(module: ModuleType) -> set[str]:
+    """The option names a study's ``run`` accepts: its ``DEFAULT_OPTIONS`` and its own keyword
+    arguments (not the panel, the progress callback, ``with_r`` or the ``**options`` catch-all)."""
+    import inspect  # noqa: PLC0415
+
+    params = inspect.signature(module.run).parameters
+    own = {n for n, p in params.items() if p.kind is p.KEYWORD_ONLY
+           and n not in ("progress", "with_r")}
+    return own | set(getattr(module, "DEFAULT_OPTIONS", {}))
+
+
 def built_studies() -> list[str]:
     return [s for s in STUDIES if study_module(s) is not None]

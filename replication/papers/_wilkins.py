@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from models.correlation import cor_matrix
+from replication.papers._base import combine_exclusions, exclusion_rows, panel_exclusions
 from replication.papers._compare import VS_R_COLUMNS, significance_mark, vs_r_row
 
 #: The outcome coding. "1=inadequate": codes rise with the rating (inadequate = 1, the best
@@ -413,10 +414,32 @@ def compare_with_r(compute: Callable[[], tuple[pd.DataFrame, Sequence[str], Sequ
     return vr
 
 
+def study_exclusions(panel: Any, sample: pd.DataFrame, data: pd.DataFrame,
+                     variables: Sequence[Variable], extra: Sequence[str] = ()) -> pd.DataFrame:
+    """Who is left out, at which stage and why: the panel's LA-wide exclusions; the LAs outside
+    the sample (``sample``'s reason); and, for each variable the panel has (and each column of
+    ``extra``), the sample LAs without a value, which every test and model of it leaves out."""
+    out = sample.loc[~sample["included"].astype(bool)]
+    parts = [panel_exclusions(panel),
+             pd.DataFrame({"stage": "sample", "la_code": out["la_code"].to_numpy(), "year": pd.NA,
+                           "indicator": None, "reason": out["reason"].astype(str).to_numpy()})]
+    codes = data["la_code"] if "la_code" in data.columns else pd.Series(data.index)
+    labels = {v.name: v.label for v in variables}
+    for col in (*(v.name for v in variables), *extra):
+        if col not in data.columns or not data[col].notna().any():
+            continue  # absent from the panel: its rows are empty and say so
+        miss = codes[data[col].isna().to_numpy()]
+        if len(miss):
+            parts.append(exclusion_rows("analysis", miss, f"no value of {labels.get(col, col)}: "
+                                        "left out of every test and model of it",
+                                        indicator=col))
+    return combine_exclusions(*parts)
+
+
 __all__ = ["CHISQ_FLOOR", "CODINGS", "DEPRIVATION_RANKS", "P_ABS_FLOOR", "R_SPEARMAN",
            "VS_R_COLUMNS", "compare_with_r", "spearman_pairs", "spearman_rows", "vs_r_frame",
            "wald_rows", "FOUR_GRADES", "TERTILE_LABELS", "TERTILE_RULES",
            "Variable", "available", "check_choice", "coded_levels", "coding_text",
            "deprivation", "fill_adjacent", "fmt_p", "group_stats", "imd_source", "r_tertiles",
-           "rating_codes", "rpi_adjust", "spearman_with", "stamp", "values_at",
+           "rating_codes", "rpi_adjust", "spearman_with", "stamp", "study_exclusions", "values_at",
            "variable_values", "variables_table"]

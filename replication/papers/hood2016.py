@@ -50,7 +50,13 @@ import pandas as pd
 
 from models.correlation import cor_matrix
 from models.elasticnet import cv_glmnet
-from replication.papers._base import StudyResult
+from replication.papers._base import (
+    OptionDoc,
+    StudyResult,
+    combine_exclusions,
+    exclusion_rows,
+    panel_exclusions,
+)
 from replication.papers._compare import (
     REASON_NOT_IN_PANEL,
     REASON_SYNTHETIC,
@@ -178,6 +184,55 @@ min_years_significant 3, significance 0.05: the paper's rule for CIN indicator p
 trend_years None     every year in the panel (the paper: 2001-02 to 2013-14)
 group_years          2010-11 ... 2012-13 (panel years 2010-2012)
 """
+
+OPTION_DOCS: dict[str, OptionDoc] = {
+    "alpha": OptionDoc("any mixing in [0, 1]: 0 = ridge, 0.5 = an even elastic net",
+                       "glmnet's default (the lasso); the paper names elastic net, not alpha"),
+    "s": OptionDoc('"lambda.1se" (the default of R\'s coef.cv.glmnet)',
+                   "the paper reports its 'best model' from cross-validation"),
+    "nfolds": OptionDoc("any integer from 3 to the number of LAs", "cv.glmnet's default"),
+    "seed": OptionDoc("any integer", "the paper's seed is unpublished: the folds depend on it"),
+    "sample_kind": OptionDoc('"Rejection" (R >= 3.6.0)', "R 3.2.2's sampler, the paper's R"),
+    "type_measure": OptionDoc('"class", "auc", "mse", "mae"', "cv.glmnet's default for binomial"),
+    "fold_lambda": OptionDoc('"own" (glmnet >= 3.0: each fold its own lambda sequence)',
+                             "glmnet 2.0-2 (the paper's) fitted folds on the full-data sequence"),
+    "standardize": OptionDoc("False", "glmnet's default; coefficients are in original units "
+                                      "either way"),
+    "threshold": OptionDoc("any probability in (0, 1)", "the paper's cut-off"),
+    "prediction_year": OptionDoc("any panel year with the predictors", "the paper's 2012 data"),
+    "outcome": OptionDoc("any 0/1 column of panel.las",
+                         "rated inadequate in 2012 or 2013, the paper's outcome"),
+    "predictors": OptionDoc("a list of panel indicators",
+                            "None = the paper's quality and quantity indicators present"),
+    "correlation_years": OptionDoc("any panel years", "2009-10 ... 2013-14, the paper's"),
+    "workforce_years": OptionDoc("any panel years", "2012-13 and 2013-14: the only years the "
+                                                     "paper had workforce data"),
+    "min_years_significant": OptionDoc("any count of years", "the paper's rule"),
+    "significance": OptionDoc("any level", "the paper's"),
+    "trend_years": OptionDoc("a list of panel years", "None = every year in the panel"),
+    "group_years": OptionDoc("any panel years", "2010-11 ... 2012-13, the paper's"),
+}
+"""Alternatives of each option of :data:`DEFAULT_OPTIONS` and why its default is what it is
+(the report's options table)."""
+
+
+def model_exclusions(panel: Any, kept: pd.Series, predictors: Sequence[str], year: int,
+                     outcome: str) -> pd.DataFrame:
+    """Stage "analysis" rows for the panel's LAs left out of the elastic net, with the reason:
+    no row in ``year``, no outcome, or which predictors are missing."""
+    wide = panel.wide(years=[year]).set_index("la_code")
+    las = panel.las.set_index("la_code")
+    parts = []
+    for code in sorted(set(las.index) - set(int(c) for c in kept)):
+        if code not in wide.index:
+            why = f"no data for {year} in the panel"
+        elif pd.isna(las.at[code, outcome]):
+            why = f"no {outcome} (the outcome)"
+        else:
+            miss = [p for p in predictors if pd.isna(wide.at[code, p])]
+            why = f"missing {year} predictor(s): {', '.join(miss)}"
+        parts.append(exclusion_rows("analysis", [code], f"elastic net (Table 2): {why}"))
+    return combine_exclusions(*parts)
 
 
 # --------------------------------------------------------------------------- 1. trends
@@ -329,6 +384,9 @@ def model_data(
     las = panel.las
     if outcome not in las.columns:
         raise ValueError(f"hood2016: panel.las has no column {outcome!r} (the outcome)")
+    if las[outcome].isna().all():
+        raise ValueError(f"hood2016: no LA has a value of the outcome {outcome!r} in panel.las "
+                         "(the Ofsted ratings it is made from are not in this data)")
     d = wide[["la_code", *predictors]].merge(las[["la_code", outcome]], on="la_code", how="inner")
     notes = []
     no_y = d[outcome].isna()
@@ -914,6 +972,14 @@ def run(
     )
     X, y, mnotes = model_data(panel, predictors, opt["prediction_year"], opt["outcome"])
     notes += mnotes
+    excluded = model_exclusions(panel, X["la_code"], predictors, opt["prediction_year"],
+                                opt["outcome"])
+    if y.size == 0:
+        why = excluded["reason"].value_counts()
+        raise ValueError(
+            f"hood2016: no LA can enter the elastic net ({why.index[0]}: {int(why.iloc[0])} LAs"
+            + (f"; {len(why) - 1} other reasons" if len(why) > 1 else "") + ")"
+        )
     if y.sum() < 2 or (~y).sum() < 2:
         raise ValueError(
             f"hood2016: the outcome {opt['outcome']!r} needs at least 2 LAs in each class "
@@ -1049,4 +1115,7 @@ def run(
         figures=figs,
         options=options_out,
         notes=notes,
+        defaults=DEFAULT_OPTIONS,
+        option_docs=OPTION_DOCS, given=tuple(options),
+        exclusions=combine_exclusions(panel_exclusions(panel), excluded),
     )

@@ -35,7 +35,13 @@ import numpy as np
 import pandas as pd
 
 from models import its
-from replication.papers._base import StudyResult
+from replication.papers._base import (
+    OptionDoc,
+    StudyResult,
+    combine_exclusions,
+    exclusion_rows,
+    panel_exclusions,
+)
 from replication.papers._compare import (
     REASON_NOT_IN_PANEL,
     REASON_SYNTHETIC,
@@ -70,6 +76,36 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "overdispersion": "none",
 }
 """Named options besides nagq, random_slope, impact_model and n_jobs (see :func:`run`)."""
+
+RUN_DEFAULTS: dict[str, Any] = {"nagq": 7, "random_slope": False,
+                                "impact_model": "slope_two_steps", "n_jobs": None}
+"""The defaults of :func:`run`'s own keyword options (kept equal to its signature)."""
+
+OPTION_DOCS: dict[str, OptionDoc] = {
+    "nagq": OptionDoc("1 (Laplace, lme4's default) or any number of quadrature points",
+                      "7: Stata mepoisson's default, the paper's estimator"),
+    "random_slope": OptionDoc("True: a random slope of time per LA (fitted by Laplace)",
+                              "the paper: a random intercept per LA"),
+    "impact_model": OptionDoc("level_shift, slope_change, slope_one_step, two_steps "
+                              "(models.its.IMPACT_MODELS)",
+                              "the paper's model: pre-slope, steps at Y0 and Y+1, post-slope change"),
+    "n_jobs": OptionDoc("any number of worker processes; 1 = sequential",
+                        "None = every core, capped at the number of fits"),
+    "window": OptionDoc("any (first, last) event years, or None = every year",
+                        "(-3, 3): the paper's seven years"),
+    "stage_scale": OptionDoc('"term" (each coefficient as fitted)',
+                             "the year-on-year change in each stage, the paper's reading"),
+    "criterion": OptionDoc('"bic"', "AIC chooses among the impact models"),
+    "models": OptionDoc("any subset of models.its.IMPACT_MODELS", "every impact model"),
+    "indicators": OptionDoc("a list of panel indicators", "None = every indicator present"),
+    "outcome_kinds": OptionDoc("{indicator: kind} of models.its.OUTCOME_KINDS",
+                               "None = the kind read from each indicator's unit"),
+    "warm_start": OptionDoc("False", "the same optimum, reached sooner"),
+    "overdispersion": OptionDoc('"olre": an observation-level random intercept (Laplace; '
+                                "slow)", "the paper's Poisson model"),
+}
+"""Alternatives of each option and why its default is what it is (the report's options
+table)."""
 
 UNIT_KINDS: dict[str, tuple[str, str]] = {
     "rate_per_10000": ("rate_per_10000", "denominator"),
@@ -296,6 +332,7 @@ def _fit_batch(
         tr.insert(0, "indicator", indicator)
         out["trajectory"] = tr
         out["n_excluded"] = len(fit.excluded)
+        out["excluded"] = fit.excluded
         out["fit_info"] = {"loglik": fit.loglik, "formula": fit.formula, "nagq": fit.nagq,
                            "theta": fit.glmm.theta.to_numpy(dtype=float),
                            "fixef": fit.glmm.fixef.to_numpy(dtype=float)}
@@ -899,7 +936,7 @@ def run(
         "random_slope": random_slope,
         "impact_model": impact_model,
         "impact_model_formula": its.IMPACT_MODELS[impact_model],
-        "models_compared": list(models),
+        "models": list(models),
         "criterion": opts["criterion"],
         "window": list(window) if window is not None else None,
         "stage_scale": opts["stage_scale"],
@@ -915,7 +952,30 @@ def run(
         "warm_start": bool(opts["warm_start"]),
     }
     return StudyResult(study=STUDY, data_label=str(getattr(panel, "label", "panel")),
-                       tables=tables, figures=figures, options=options_out, notes=notes)
+                       tables=tables, figures=figures, options=options_out, notes=notes,
+                       defaults={**RUN_DEFAULTS, **DEFAULT_OPTIONS}, option_docs=OPTION_DOCS,
+                       given=tuple(options) + tuple(k for k, v in (
+                           ("nagq", nagq), ("random_slope", random_slope),
+                           ("impact_model", impact_model)) if v != RUN_DEFAULTS[k]),
+                       exclusions=combine_exclusions(
+                           panel_exclusions(panel),
+                           exclusion_rows("sample", las.loc[no_sif, "la_code"],
+                                          "no first SIF inspection year or judgement"),
+                           fit_exclusions(results)))
+
+
+def fit_exclusions(results: list[dict]) -> pd.DataFrame:
+    """Stage "analysis" rows: the LA-years each all-LA fit left out (missing outcome or
+    exposure), by indicator, with :func:`models.its.its_fit`'s reason."""
+    parts = []
+    for r in results:
+        ex = r.get("excluded")
+        if r["group"] != "all" or ex is None or not len(ex):
+            continue
+        parts.append(pd.DataFrame({"stage": "analysis", "la_code": ex["la_code"].to_numpy(),
+                                   "year": ex["year"].to_numpy(), "indicator": r["indicator"],
+                                   "reason": "segmented Poisson fit: " + ex["reason"].astype(str)}))
+    return combine_exclusions(*parts)
 
 
 def _concat(results: list[dict], key: str) -> pd.DataFrame:

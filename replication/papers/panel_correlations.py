@@ -12,7 +12,19 @@ import warnings
 import pandas as pd
 
 from models.correlation import cor_matrix
-from replication.papers._base import StudyResult
+from replication.papers._base import OptionDoc, StudyResult, panel_exclusions
+
+DEFAULTS = {"method": "spearman", "use": "pairwise.complete.obs",
+            "exact": "R's rule (n <= 1290, no ties)", "alpha": 0.05, "min_years_significant": 3}
+OPTION_DOCS = {
+    "method": OptionDoc("fixed here; models.correlation.cor_matrix also takes pearson, kendall",
+                        "the papers' correlations are Spearman's"),
+    "use": OptionDoc("fixed here; cor_matrix also takes complete.obs", "R's cor.test per pair"),
+    "exact": OptionDoc("fixed here; cor_test(exact=False) gives the t approximation",
+                       "as R's cor.test decides"),
+    "alpha": OptionDoc("any level", "the papers' 0.05"),
+    "min_years_significant": OptionDoc("any count of years", "hood2016's rule for CIN pairs"),
+}
 
 
 def run(panel, *, progress=None, min_years_significant: int = 3, alpha: float = 0.05) -> StudyResult:
@@ -60,4 +72,7 @@ def run(panel, *, progress=None, min_years_significant: int = 3, alpha: float = 
         options={"method": "spearman", "use": "pairwise.complete.obs", "exact": "R's rule (n <= 1290, no ties)",
                  "alpha": alpha, "min_years_significant": min_years_significant},
         notes=notes,
+        defaults=DEFAULTS,
+        option_docs=OPTION_DOCS,
+        exclusions=panel_exclusions(panel),
     )

@@ -62,7 +62,7 @@ import pandas as pd
 from models.groups import aov, tukey_hsd
 from models.multinomial import multinom
 from models.ordinal import brant_test, parallel_lines_test, polr
-from replication.papers._base import StudyResult
+from replication.papers._base import OptionDoc, StudyResult
 from replication.papers._compare import (
     REASON_NOT_IN_PANEL,
     REASON_SYNTHETIC,
@@ -93,6 +93,7 @@ from replication.papers._wilkins import (
     spearman_rows,
     spearman_with,
     stamp,
+    study_exclusions,
     values_at,
     variable_values,
     variables_table,
@@ -200,6 +201,37 @@ tertiles             "sample" (cut within the sample) or "panel" (the panel's te
 spearman_exact       False: t-approximation p-values, as SPSS; None: R's default
 references           the multinomial reference categories, in turn
 """
+
+OPTION_DOCS: dict[str, OptionDoc] = {
+    "coding": OptionDoc('"1=outstanding" (every sign flips)',
+                        "codes rise with the rating, as the published signs imply"),
+    "sample_rule": OptionDoc('"started_2014_2016": first SIF inspection started within window '
+                             "(METHODS' wording)", "first SIF report published by "
+                             "published_by: the period of the count (87) the paper quotes"),
+    "window": OptionDoc("any (first, last) dates", "used by sample_rule='started_2014_2016'"),
+    "published_by": OptionDoc("any date", "the period of Ofsted's 2016 social care annual "
+                                          "report, whose count (87) the paper quotes"),
+    "indicator_year": OptionDoc('"inspection": the year ending 31 March that contains the '
+                                "inspection", "the paper: 'the year immediately prior'"),
+    "spend_indicator": OptionDoc("spend_safeguarding, spend_cla, spend_early_help",
+                                 "children's services total per child 0-17, the paper's"),
+    "spend_fill": OptionDoc('"adjacent": a missing spend replaced by the mean of the adjacent '
+                            "years", "a missing spend stays missing"),
+    "rpi": OptionDoc("{year ending March: RPI annual index}",
+                     "None = nominal spend (no RPI series in the raw data); the paper used "
+                     "2015-16 prices"),
+    "rpi_base_year": OptionDoc("any year ending March", "2015-16 prices, the paper's"),
+    "deprivation_measure": OptionDoc('"rank"', "a B of -1.06 per rank among 87 LAs is "
+                                     "impossible beside rho = -.245: the paper's B is per "
+                                     "tertile"),
+    "deprivation_rank": OptionDoc('"national"', "re-ranked 1..n within the sample"),
+    "tertiles": OptionDoc('"panel" (the panel\'s tertiles)', "cut within the sample"),
+    "spearman_exact": OptionDoc("None: R's default (exact for small n without ties); True",
+                                "t-approximation p-values, as SPSS prints"),
+    "references": OptionDoc("any categories, in turn", "the paper's two reference categories"),
+}
+"""Alternatives of each option and why its default is what it is (the report's options
+table)."""
 
 
 # ---- sample -------------------------------------------------------------------------------
@@ -1136,9 +1168,12 @@ def run(panel: Any, *, progress: Callable[[int, int, str], None] | None = None,
     options_out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in opt.items()}
     options_out["coding_levels"] = coding_text(opt["coding"], CATEGORIES)
     return StudyResult(study=STUDY, data_label=str(getattr(panel, "label", "panel")),
-                       tables=tables, figures={}, options=options_out, notes=notes)
+                       tables=tables, figures={}, options=options_out, notes=notes,
+                       defaults=DEFAULT_OPTIONS, option_docs=OPTION_DOCS, given=tuple(options),
+                       exclusions=study_exclusions(panel, sample, tables["analysis_data"],
+                                                   VARIABLES, ("spend_per_child", "deprivation_rank")))
 
 
-__all__ = ["CATEGORIES", "DEFAULT_OPTIONS", "R_CODE", "STUDY", "VARIABLES", "analysis_data",
+__all__ = ["CATEGORIES", "DEFAULT_OPTIONS", "OPTION_DOCS", "R_CODE", "STUDY", "VARIABLES", "analysis_data",
            "anova_inputs", "indicator_years", "python_vs_r", "run", "select_sample",
            "subjudgement_codes"]

@@ -51,7 +51,7 @@ import pandas as pd
 
 from models.groups import aov, pairwise_t_test, t_test
 from models.logistic import logit, score_tests, stepwise_logit
-from replication.papers._base import StudyResult
+from replication.papers._base import OptionDoc, StudyResult
 from replication.papers._compare import (
     REASON_NOT_IN_PANEL,
     REASON_SYNTHETIC,
@@ -78,6 +78,7 @@ from replication.papers._wilkins import (
     spearman_rows,
     spearman_with,
     stamp,
+    study_exclusions,
     values_at,
     variable_values,
     variables_table,
@@ -249,6 +250,30 @@ stepwise_method  a method of :func:`models.logistic.stepwise_logit` ("forward_lr
 p_enter, p_remove  the stepwise entry and removal levels (SPSS's defaults)
 candidate_p      univariate p below which a variable is a candidate for the final model
 """
+
+OPTION_DOCS: dict[str, OptionDoc] = {
+    "coding": OptionDoc('"1=outstanding" (flips every rho, t and B; inverts every odds ratio)',
+                        "the binary outcome is 1 = high, as the published signs imply"),
+    "rating_scale": OptionDoc('"four_point": the four grades in the correlations',
+                              "the paper's two categories"),
+    "window": OptionDoc("any (first, last) dates", "ILACS January 2018 to March 2019: the "
+                                                   "paper's 47 LAs"),
+    "data_year": OptionDoc("any panel year", "2017-18, the paper's"),
+    "spend_year": OptionDoc("any financial year in the panel", "2017-18, the paper's"),
+    "deprivation_rank": OptionDoc('"national"', "re-ranked 1..n within the sample"),
+    "tertiles": OptionDoc('"panel" (the panel\'s tertiles)', "cut within the sample: "
+                                                              "16/15/16 for 47"),
+    "spearman_exact": OptionDoc("None: R's default (exact for small n without ties); True",
+                                "t-approximation p-values, as SPSS prints"),
+    "stepwise_method": OptionDoc("forward_wald, forward_conditional, backward_lr, "
+                                 'backward_wald, "aic" (R\'s step), "enter"',
+                                 "SPSS's Forward: LR"),
+    "p_enter": OptionDoc("any level", "SPSS's default"),
+    "p_remove": OptionDoc("any level above p_enter", "SPSS's default"),
+    "candidate_p": OptionDoc("any level", "the paper's: significant in a univariate model"),
+}
+"""Alternatives of each option and why its default is what it is (the report's options
+table)."""
 
 
 # ---- sample -------------------------------------------------------------------------------
@@ -1052,8 +1077,11 @@ def run(panel: Any, *, progress: Callable[[int, int, str], None] | None = None,
     options_out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in opt.items()}
     options_out["coding_levels"] = coding_text(opt["coding"], CATEGORIES)
     return StudyResult(study=STUDY, data_label=str(getattr(panel, "label", "panel")),
-                       tables=tables, figures=figs, options=options_out, notes=notes)
+                       tables=tables, figures=figs, options=options_out, notes=notes,
+                       defaults=DEFAULT_OPTIONS, option_docs=OPTION_DOCS, given=tuple(options),
+                       exclusions=study_exclusions(panel, sample, tables["analysis_data"],
+                                                   VARIABLES, ("deprivation_rank",)))
 
 
-__all__ = ["CATEGORIES", "DEFAULT_OPTIONS", "R_CODE", "STUDY", "VARIABLES", "analysis_data",
+__all__ = ["CATEGORIES", "DEFAULT_OPTIONS", "OPTION_DOCS", "R_CODE", "STUDY", "VARIABLES", "analysis_data",
            "python_vs_r", "run", "select_sample", "spend_frame", "subjudgement_codes"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 from click.testing import CliRunner
 
 from replication import __version__
@@ -69,3 +70,63 @@ def test_parity_json_lists_rows_and_versions():
     assert "numpy" in doc["versions"]
     assert all({"method", "max_rel_diff", "tolerance", "ok"} <= set(r) for r in doc["rows"])
     assert res.exit_code == (0 if all(r["ok"] for r in doc["rows"]) else 1)
+
+
+def test_run_all_goes_on_past_a_study_the_data_cannot_serve(tmp_path):
+    from replication.data import make_panel  # noqa: PLC0415
+
+    panel = make_panel(seed=2, n_la=60)
+    panel.las["inadequate_2012_13"] = pd.Series(pd.NA, index=panel.las.index, dtype="boolean")
+    path, _ = panel.to_parquet(tmp_path / "panel.parquet")
+    pd.DataFrame({"kind": ["repair"], "source": ["ofsted/sif.csv"], "la_code": [305], "year": [2015],
+                  "indicator": [None], "column": [None], "row": [None],
+                  "detail": ["inspection date re-parsed from the report's front page"]}
+                 ).to_csv(tmp_path / "panel.report.csv", index=False)
+    res = _run("run", "all", "--data", str(path), "--without-r", "--out", str(tmp_path / "out"))
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "could not run hood2016: no LA has a value of the outcome 'inadequate_2012_13'" in said
+    manifest = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert "hood2016" not in manifest["ran"] and "wilkins2018" in manifest["ran"]
+    assert manifest["not_run"]["hood2016"].startswith("hood2016: no LA has a value")
+    text = (tmp_path / "out" / "report.html").read_text()
+    assert "could not run on this data: hood2016" in text
+    assert "inspection date re-parsed from the report" in text
+    # one study asked for by name: its failure is the command's failure
+    res = CliRunner().invoke(cli, ["run", "hood2016", "--data", str(path), "--without-r",
+                                   "--out", str(tmp_path / "one")])
+    assert res.exit_code == 1 and "no LA has a value of the outcome" in res.output
+
+
+def test_a_synthetic_run_says_there_is_no_build_log(tmp_path):
+    res = _run("run", "wilkins2020", "--without-r", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "report.html").read_text()
+    assert "Synthetic panel: generated, not built from raw files" in text
+    assert "Options used and their alternatives" in text and "SPSS&#x27;s Forward: LR" in text
+
+
+def test_set_changes_a_study_option_and_the_report_flags_it(tmp_path):
+    res = _run("run", "hood2016", "--without-r", "--set", "alpha=0.5", "--set", "s=lambda.1se",
+               "--set", "correlation_years=[2011, 2012]", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    opts = pd.read_csv(tmp_path / "hood2016" / "options.csv").set_index("option")
+    assert opts.loc["alpha", ["value", "changed"]].tolist() == ["0.5", True]
+    assert opts.loc["s", ["value", "changed"]].tolist() == ["lambda.1se", True]
+    assert opts.loc["correlation_years", "value"] == "[2011, 2012]"
+    assert not opts.loc["nfolds", "changed"]
+    manifest = json.loads((tmp_path / "run.json").read_text())
+    assert manifest["settings"] == {"alpha": 0.5, "s": "lambda.1se", "correlation_years": [2011, 2012]}
+    spear = pd.read_csv(tmp_path / "hood2016" / "spearman_long.csv")
+    assert set(spear["year"]) <= {2011, 2012, 2013, 2014}  # the workforce years stay
+
+
+def test_set_refuses_an_unknown_option_and_a_bad_value_with_one_line(tmp_path):
+    res = CliRunner().invoke(cli, ["run", "hood2016", "--set", "bogus=1", "--out", str(tmp_path)])
+    assert res.exit_code == 1 and "--set bogus: no study in this run has that option" in res.output
+    res = CliRunner().invoke(cli, ["run", "hood2016", "--set", "alpha", "--out", str(tmp_path)])
+    assert res.exit_code == 1 and "expected NAME=VALUE" in res.output
+    res = CliRunner().invoke(cli, ["run", "hood2016", "--without-r", "--set", "s=lambda.2se",
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 1
+    assert "hood2016: s must be 'lambda.min' or 'lambda.1se', got 'lambda.2se'" in " ".join(res.output.split())

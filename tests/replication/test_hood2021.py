@@ -119,7 +119,7 @@ def test_tables_and_figures(small_result, tmp_path):
     written = res.write(tmp_path)
     assert (tmp_path / "hood2021" / "table2.csv").is_file()
     assert (tmp_path / "hood2021" / "figure1.png").stat().st_size > 1000
-    assert len(written) == len(res.tables) + len(res.figures) + 1
+    assert len(written) == len(res.tables) + len(res.figures) + 3  # + options, exclusions, summary
 
 
 def test_medians_by_hand(small_result):

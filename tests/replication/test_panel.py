@@ -247,3 +247,17 @@ def test_load_panel_synthetic_is_make_panel():
     b = make_panel(seed=2, n_la=10, years=[2012, 2013])
     pd.testing.assert_frame_equal(a.long, b.long, check_exact=True)
     assert a.label == "synthetic (seed 2)"
+
+
+def test_the_build_log_beside_a_panel_file_is_read_with_it(tmp_path):
+    p = make_panel(seed=1, n_la=20)
+    path, _ = p.to_parquet(tmp_path / "panel.parquet")
+    assert load_panel(path).build_issues is None  # no log beside it: none, and the report says so
+    log = pd.DataFrame({"kind": ["conflict", "repair"], "source": ["a.csv", "b.csv"],
+                        "la_code": [305, 306], "year": [2014, 2015], "detail": ["x", "y"]})
+    log.to_csv(tmp_path / "panel.report.csv", index=False)
+    got = load_panel(path).build_issues
+    assert got["kind"].tolist() == ["conflict", "repair"] and got["la_code"].tolist() == [305, 306]
+    (tmp_path / "panel.report.csv").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(PanelError, match="panel.report.csv: the build report beside the panel"):
+        load_panel(path)
