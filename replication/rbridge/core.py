@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,9 @@ def _encode(obj: Any) -> Any:
     if obj is None:
         return {"__class__": "null"}
     if isinstance(obj, pd.DataFrame):
+        dup = obj.columns[obj.columns.duplicated()].unique().tolist()
+        if dup:
+            raise ValueError(f"cannot send a data frame with duplicate column names to R: {dup}")
         return {
             "__class__": "data.frame",
             "names": [str(c) for c in obj.columns],
@@ -195,30 +199,73 @@ def _rscript() -> str | None:
     return shutil.which("Rscript")
 
 
-@functools.lru_cache(maxsize=1)
-def _rpy2_run():
-    """The in-process ``.csc_run`` through rpy2, or None when rpy2 is unusable."""
-    if os.environ.get("CSC_RBRIDGE", "").lower() == "rscript":
+def requested_transport() -> str | None:
+    """``CSC_RBRIDGE`` as a transport: "rpy2", "Rscript", or None (automatic)."""
+    want = os.environ.get("CSC_RBRIDGE", "").strip().lower()
+    if want in ("", "auto"):
         return None
+    if want == "rpy2":
+        return "rpy2"
+    if want == "rscript":
+        return "Rscript"
+    raise ValueError(f"CSC_RBRIDGE must be 'rpy2', 'rscript' or unset, got {os.environ['CSC_RBRIDGE']!r}")
+
+
+@functools.lru_cache(maxsize=1)
+def _rpy2_load():
+    """(``.csc_run`` through rpy2, None) or (None, why rpy2 is unusable)."""
     # Starting the embedded R prepends R's library directories to LD_LIBRARY_PATH in this
     # process's environment; a Python started from here (joblib/loky workers) would then load
     # the system's libpython and lose its site-packages. R's libraries are loaded by then.
     ld_path = os.environ.get("LD_LIBRARY_PATH")
     try:
         import rpy2.robjects as ro  # noqa: PLC0415
-    except Exception:  # ImportError, or rpy2 present but R's shared library not loadable
-        return None
+
+        ro.r["source"](str(BRIDGE_R))
+        return ro.globalenv[".csc_run"], None
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and exc.name.split(".")[0] == "rpy2":
+            return None, "rpy2 is not installed: pip install 'rpy2>=3.5,<3.6' (needs r-base-dev)"
+        return None, f"rpy2 is installed but failed to load: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # rpy2 present but R's shared library not loadable, or R failed
+        return None, f"rpy2 is installed but failed to load R: {type(exc).__name__}: {exc}"
     finally:
         if ld_path is None:
             os.environ.pop("LD_LIBRARY_PATH", None)
         else:
             os.environ["LD_LIBRARY_PATH"] = ld_path
-    ro.r["source"](str(BRIDGE_R))
-    return ro.globalenv[".csc_run"]
+
+
+@functools.lru_cache(maxsize=1)
+def _warn_fallback(why: str) -> None:
+    warnings.warn(f"R bridge falling back to Rscript: {why} (set CSC_RBRIDGE=rscript to silence, "
+                  "or CSC_RBRIDGE=rpy2 to make this an error)", RuntimeWarning, stacklevel=4)
+
+
+def _rpy2_run():
+    """The in-process ``.csc_run`` through rpy2, or None when the Rscript transport is to be used.
+
+    With ``CSC_RBRIDGE=rpy2`` an unusable rpy2 raises :class:`RNotAvailable` naming the cause;
+    left unset, an installed rpy2 that cannot load R falls back to Rscript with one warning.
+    """
+    want = requested_transport()
+    if want == "Rscript":
+        return None
+    run, why = _rpy2_load()
+    if run is not None:
+        return run
+    if want == "rpy2":
+        raise RNotAvailable(f"CSC_RBRIDGE=rpy2 but {why}")
+    if not why.startswith("rpy2 is not installed"):
+        _warn_fallback(why)
+    return None
 
 
 def backend() -> str | None:
-    """'rpy2', 'Rscript', or None when R cannot be reached."""
+    """'rpy2', 'Rscript', or None when R cannot be reached.
+
+    With ``CSC_RBRIDGE=rpy2`` and rpy2 unusable, raises :class:`RNotAvailable` naming why.
+    """
     if _rpy2_run() is not None:
         return "rpy2"
     if _rscript() is not None:
@@ -227,13 +274,17 @@ def backend() -> str | None:
 
 
 def r_available() -> bool:
-    """True when R can be run, by either transport."""
-    return backend() is not None
+    """True when R is installed, reachable by either transport.
+
+    A transport forced by ``CSC_RBRIDGE`` that cannot be used is reported by
+    :func:`require_r` (hence by every :func:`call_r`), not here.
+    """
+    return _rscript() is not None or _rpy2_load()[0] is not None
 
 
 def require_r() -> None:
     """Raise :class:`RNotAvailable` with the install line when R is absent."""
-    if not r_available():
+    if backend() is None:
         raise RNotAvailable(
             "R is not installed (neither rpy2 nor Rscript found): "
             "apt-get install r-base-core r-cran-jsonlite (Debian), then the reference packages"
@@ -244,9 +295,12 @@ def _run_json(payload: str, code: str, packages: list[str], seed: int | None,
               transport: str | None = None) -> str:
     if transport not in (None, "rpy2", "Rscript"):
         raise ValueError(f"transport must be 'rpy2', 'Rscript' or None, got {transport!r}")
-    run = None if transport == "Rscript" else _rpy2_run()
-    if transport == "rpy2" and run is None:
-        raise RNotAvailable("rpy2 is not usable here: pip install 'rpy2>=3.5,<3.6' (needs r-base-dev)")
+    if transport == "rpy2":
+        run, why = _rpy2_load()
+        if run is None:
+            raise RNotAvailable(f"transport='rpy2' but {why}")
+    else:
+        run = None if transport == "Rscript" else _rpy2_run()
     packages_json = json.dumps(packages)
     if run is not None:
         import rpy2.robjects as ro  # noqa: PLC0415
@@ -281,7 +335,7 @@ def call_r(code: str, data: dict[str, Any] | None = None, packages: tuple[str, .
     Debian package). With ``seed``, R runs ``RNGkind("Mersenne-Twister", "Inversion",
     "Rejection"); set.seed(seed)`` first. R errors raise :class:`RError`; R warnings are
     collected in :attr:`RResult.warnings`, in order. ``transport`` forces "rpy2" or
-    "Rscript" (default: rpy2 when importable).
+    "Rscript" (default: ``CSC_RBRIDGE``, else rpy2 when it loads, else Rscript).
     """
     require_r()
     payload = json.dumps(_encode({} if data is None else data), allow_nan=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,7 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replication.rbridge import RError, RNotAvailable, call_r, debian_package, r_versions
+from replication.rbridge import (
+    RError,
+    RNotAvailable,
+    backend,
+    call_r,
+    core,
+    debian_package,
+    r_versions,
+)
 from replication.rbridge.core import _decode, _encode
 
 
@@ -132,6 +142,10 @@ def test_seed_sets_r_rng_explicitly():
 
 @pytest.mark.r
 def test_both_transports_give_identical_results():
+    if os.environ.get("CSC_REQUIRE_R", "") not in ("", "0") and core.requested_transport() == "rpy2":
+        run, why = core._rpy2_load()
+        if run is None:  # tox -e r promises rpy2: a missing or broken one fails, never skips
+            pytest.fail(f"CSC_RBRIDGE=rpy2 and CSC_REQUIRE_R=1, but {why}")
     pytest.importorskip("rpy2", reason="rpy2 not installed: the Rscript transport alone is in use")
     data = {"x": np.random.default_rng(1).normal(size=50), "g": pd.Categorical(list("ab") * 25)}
     code = "list(m = tapply(input$x, input$g, mean), q = quantile(input$x, c(.1, .9)), r = runif(2))"
@@ -145,3 +159,72 @@ def test_both_transports_give_identical_results():
 def test_r_versions_reports_r_and_packages():
     v = r_versions(["jsonlite"])
     assert v["R"].count(".") >= 1 and v["jsonlite"][0].isdigit()
+
+
+# --------------------------------------------------------------------------- transport choice
+
+_BROKEN = "rpy2 is installed but failed to load R: OSError: libR.so: cannot open shared object file"
+
+
+@pytest.fixture
+def broken_rpy2(monkeypatch):
+    """rpy2 importable but unable to start R; Rscript on PATH."""
+    monkeypatch.setattr(core, "_rpy2_load", lambda: (None, _BROKEN))
+    monkeypatch.setattr(core, "_rscript", lambda: "/bin/Rscript-stub")
+    core._warn_fallback.cache_clear()
+    yield
+    core._warn_fallback.cache_clear()
+
+
+def test_requested_rpy2_that_cannot_load_is_an_error_naming_why(broken_rpy2, monkeypatch):
+    monkeypatch.setenv("CSC_RBRIDGE", "rpy2")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback warning either: it is an error
+        with pytest.raises(RNotAvailable, match="CSC_RBRIDGE=rpy2 but rpy2 is installed but failed to load R: OSError"):
+            call_r("1")
+        with pytest.raises(RNotAvailable, match="libR.so"):
+            backend()
+    monkeypatch.setenv("CSC_RBRIDGE", "rscript")  # an explicit transport= argument fails as loudly
+    with pytest.raises(RNotAvailable, match="transport='rpy2' but .*libR.so"):
+        call_r("1", transport="rpy2")
+
+
+def test_automatic_choice_falls_back_to_rscript_with_one_warning(broken_rpy2, monkeypatch):
+    monkeypatch.delenv("CSC_RBRIDGE", raising=False)
+    with pytest.warns(RuntimeWarning, match="falling back to Rscript: rpy2 is installed but failed to load R") as rec:
+        assert backend() == "Rscript"
+        assert backend() == "Rscript"
+        assert core._rpy2_run() is None
+    assert len([w for w in rec if issubclass(w.category, RuntimeWarning)]) == 1
+
+
+def test_forced_rscript_and_absent_rpy2_do_not_warn(monkeypatch):
+    monkeypatch.setattr(core, "_rscript", lambda: "/bin/Rscript-stub")
+    core._warn_fallback.cache_clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        monkeypatch.setenv("CSC_RBRIDGE", "rscript")
+        monkeypatch.setattr(core, "_rpy2_load", lambda: (None, _BROKEN))
+        assert backend() == "Rscript"
+        monkeypatch.delenv("CSC_RBRIDGE")
+        monkeypatch.setattr(core, "_rpy2_load", lambda: (None, "rpy2 is not installed: pip install 'rpy2>=3.5,<3.6'"))
+        assert backend() == "Rscript"
+
+
+def test_requested_rpy2_absent_names_the_install(monkeypatch):
+    monkeypatch.setenv("CSC_RBRIDGE", "rpy2")
+    monkeypatch.setattr(core, "_rpy2_load", lambda: (None, "rpy2 is not installed: pip install 'rpy2>=3.5,<3.6'"))
+    with pytest.raises(RNotAvailable, match=r"CSC_RBRIDGE=rpy2 but rpy2 is not installed: pip install"):
+        call_r("1")
+
+
+def test_unknown_transport_request_is_rejected(monkeypatch):
+    monkeypatch.setenv("CSC_RBRIDGE", "rpy3")
+    with pytest.raises(ValueError, match="CSC_RBRIDGE must be 'rpy2', 'rscript' or unset, got 'rpy3'"):
+        backend()
+
+
+def test_encode_refuses_duplicate_column_names():
+    df = pd.DataFrame([[1, 2, 3]], columns=["a", "b", "a"])
+    with pytest.raises(ValueError, match=r"duplicate column names to R: \['a'\]"):
+        _encode(df)
