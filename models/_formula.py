@@ -18,7 +18,9 @@ ordered factors polynomial contrasts (``contr.poly``), so their coefficients dif
 R's although the fit is the same. String columns become factors with levels sorted by
 code point (R sorts in the collation of its locale; they differ only for mixed case).
 A predictor factor with one level is an error (R: "contrasts can be applied only to
-factors with 2 or more levels").
+factors with 2 or more levels"). An infinite value in a design column of a row that is
+used (not dropped for a missing value) is an error naming the column(s) and rows, where R's
+fitters stop with "NA/NaN/Inf in 'x'".
 
 Written here on top of patsy's formula parser; the renaming to R's column names and the
 missing-value, unused-level and aliasing rules are ours. Formulas that only add columns
@@ -146,6 +148,23 @@ def _split(formula: str) -> tuple[str, str]:
     if not lhs:
         raise ValueError(f"formula {formula!r} has no response on the left of '~'")
     return lhs, rhs or "1"
+
+
+def _check_finite(M: np.ndarray, names: list[str], index: pd.Index, caller: str) -> None:
+    """Raise ValueError naming the design columns with +-Inf (or NaN made from Inf) in the rows
+    used, as R's ``glm`` stops with "NA/NaN/Inf in 'x'"; missing values were dropped before."""
+    bad = ~np.isfinite(M)
+    if not bad.any():
+        return
+    per_col = bad.sum(axis=0)
+    cols = ", ".join(f"{names[j]!r} ({int(per_col[j])} row{'s' if per_col[j] != 1 else ''})"
+                     for j in np.flatnonzero(per_col))
+    rows = index[np.flatnonzero(bad.any(axis=1))]
+    shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+    rows_word = "rows" if len(rows) != 1 else "row"
+    raise ValueError(f"{caller}: infinite values (Inf or -Inf) in predictor column(s) {cols}; "
+                     f"{rows_word} {shown}. R stops here too (\"NA/NaN/Inf in 'x'\"): drop or "
+                     "recode these values (missing values are dropped, as na.omit)")
 
 
 # --------------------------------------------------------------------------- direct path
@@ -288,6 +307,10 @@ def _build_simple(formula: str, lhs: str, simple: list[tuple[str, str, pd.Series
             levels[c] = sorted(set(v.tolist()))
         if len(levels[c]) < 2:
             return None
+    nums = [c for c, kind in terms if kind == "num"]
+    if any(np.isinf(values[c]).any() for c in nums):
+        _check_finite(np.column_stack([values[c][kept_pos] for c in nums]), nums,
+                      original_index[kept_pos], caller)
     n_dropped = n - n_kept
     if n_dropped:
         counts = {c: int(df[c].isna().sum()) for c in used if df[c].isna().any()}
@@ -379,6 +402,10 @@ def build_design(formula: str, data: pd.DataFrame, *, caller: str = "model") -> 
     if n_dropped == len(df):
         raise ValueError(f"{caller}: no complete cases: every row has a missing value in "
                          f"one of {used}")
+    if not np.isfinite(first.to_numpy()).all():
+        in_first = keep[first.index].to_numpy()
+        _check_finite(first.to_numpy()[in_first], [_r_name(c, df) for c in first.columns],
+                      original_index[first.index[in_first]], caller)
     if n_dropped:
         counts = {c: int(df[c].isna().sum()) for c in used if df[c].isna().any()}
         detail = ", ".join(f"{c}: {k}" for c, k in counts.items())

@@ -309,20 +309,24 @@ class MultinomResult(TidyResult):
         odds ratio, as SPSS NOMREG prints them (``confint.default`` in R).
         """
         q = stats.norm.ppf(0.5 + conf_level / 2)
-        se = np.sqrt(np.diag(self.fit.vcov))
+        # numpy throughout: under separation B and its bounds are huge, and their
+        # exponentials overflow to inf (R prints Inf) rather than raising
+        b = self.fit.params.T.ravel()  # level by level, as vcov
+        with np.errstate(all="ignore"):
+            se = np.sqrt(np.diag(self.fit.vcov))
+            z = b / se
+            lo, hi = b - q * se, b + q * se
+            p = 2 * stats.norm.sf(np.abs(z))
+            odds, or_lo, or_hi = np.exp(b), np.exp(lo), np.exp(hi)
         rows = []
         i = 0
-        for j, lev in enumerate(self.y_levels):
-            for t_idx, term in enumerate(self.terms):
-                b = float(self.fit.params[t_idx, j])
-                s = float(se[i])
-                z = b / s
-                lo, hi = b - q * s, b + q * s
-                rows.append({"term": term, "estimate": b, "std_error": s, "statistic": z,
-                             "p_value": float(2 * stats.norm.sf(abs(z))), "conf_low": lo,
-                             "conf_high": hi, "y_level": lev, "wald": z * z, "df": 1,
-                             "odds_ratio": math.exp(b), "or_conf_low": math.exp(lo),
-                             "or_conf_high": math.exp(hi)})
+        for lev in self.y_levels:
+            for term in self.terms:
+                rows.append({"term": term, "estimate": b[i], "std_error": se[i], "statistic": z[i],
+                             "p_value": p[i], "conf_low": lo[i], "conf_high": hi[i],
+                             "y_level": lev, "wald": z[i] * z[i], "df": 1,
+                             "odds_ratio": odds[i], "or_conf_low": or_lo[i],
+                             "or_conf_high": or_hi[i]})
                 i += 1
         return make_tidy(rows, extra=("y_level", "wald", "df", "odds_ratio", "or_conf_low",
                                       "or_conf_high"))
@@ -339,13 +343,16 @@ class MultinomResult(TidyResult):
         k0 = len(self.y_levels)
         ll, ll0 = f.loglik, f.null_loglik
         chisq = 2 * (ll - ll0)
-        cs = 1 - math.exp(2 * (ll0 - ll) / n)
+        with np.errstate(all="ignore"):
+            cs = float(1 - np.exp(2 * (ll0 - ll) / n))
+            nagelkerke = float(cs / (1 - np.exp(2 * ll0 / n)))
+            mcfadden = float(1 - np.float64(ll) / ll0)
         return make_glance(
             nobs=n, loglik=ll, deviance=-2 * ll, aic=-2 * ll + 2 * k, bic=-2 * ll + math.log(n) * k,
             edf=k, null_loglik=ll0, null_deviance=-2 * ll0, lr_chisq=chisq, lr_df=k - k0,
             lr_p_value=float(stats.chi2.sf(chisq, k - k0)) if k > k0 else math.nan,
-            cox_snell_r2=cs, nagelkerke_r2=cs / (1 - math.exp(2 * ll0 / n)),
-            mcfadden_r2=1 - ll / ll0, n_levels=len(self.levels), reference=self.ref,
+            cox_snell_r2=cs, nagelkerke_r2=nagelkerke, mcfadden_r2=mcfadden,
+            n_levels=len(self.levels), reference=self.ref,
             converged=f.converged, n_iter=f.n_iter, n_dropped=self.design.n_dropped,
         )
 

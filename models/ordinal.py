@@ -18,7 +18,8 @@ needs negative probabilities, or does not converge, the test warns, as SPSS and 
 
 ``brant_test``: Brant's (1990) Wald test from separate binary logits of 1(Y > j)
 (statsmodels ``Logit``) and their joint covariance; omnibus and per predictor, as R's
-``brant`` package prints it (written here from the paper).
+``brant`` package prints it (written here from the paper). Both tests' results have
+``tidy()`` (one row per test: statistic, df, p; estimate and CI NaN) and ``glance()``.
 
 Bad input: a response that is not a Categorical (or given ``levels=``) is an error, as R's
 "response must be a factor"; fewer than 3 levels is R's error "response must have 3 or
@@ -514,7 +515,7 @@ def _warn_fit(fit: CumulativeFit, codes, X: pd.DataFrame, J: int, caller: str) -
 
 
 @dataclass(frozen=True)
-class ParallelLinesResult:
+class ParallelLinesResult(TidyResult):
     """SPSS's "Test of Parallel Lines": proportional-odds vs general cumulative model."""
 
     statistic: float
@@ -531,6 +532,7 @@ class ParallelLinesResult:
     """Standard errors of the general model: column "zeta", then one per predictor."""
     method: str
     notes: tuple[str, ...] = ()
+    nobs: int = field(kw_only=True)
 
     def table(self) -> pd.DataFrame:
         """SPSS's layout: -2 log-likelihood of each model, chi-square, df, p."""
@@ -541,6 +543,20 @@ class ParallelLinesResult:
             "df": [math.nan, self.df],
             "p_value": [math.nan, self.p_value],
         })
+
+    def tidy(self) -> pd.DataFrame:
+        """One row, term "General" (SPSS's row): the LR statistic, df and p; no estimate."""
+        return make_tidy([{"term": "General", "statistic": self.statistic, "p_value": self.p_value,
+                           "df": self.df}], extra=("df",))
+
+    def glance(self) -> pd.DataFrame:
+        """nobs, the two log-likelihoods, the LR test, and whether the general fit is sound."""
+        return make_glance(
+            nobs=self.nobs, loglik_parallel=self.loglik_parallel,
+            loglik_general=self.loglik_general, statistic=self.statistic, df=self.df,
+            p_value=self.p_value, method=self.method, converged_general=self.converged_general,
+            n_negative_probabilities=self.n_negative_probabilities,
+        )
 
 
 def parallel_lines_test(formula: str, data: pd.DataFrame, method: str = "logistic",
@@ -586,14 +602,14 @@ def parallel_lines_test(formula: str, data: pd.DataFrame, method: str = "logisti
         n_negative_probabilities=neg, general_zeta=pd.Series(gen.zeta, index=zn),
         general_beta=pd.DataFrame(gen.beta, index=zn, columns=list(X.columns)),
         general_se=general_se, method=method,
-        notes=tuple(notes))
+        notes=tuple(notes), nobs=len(codes))
 
 
 # --------------------------------------------------------------------------- Brant
 
 
 @dataclass(frozen=True)
-class BrantResult:
+class BrantResult(TidyResult):
     """Brant's test of proportional odds: omnibus and one test per predictor column."""
 
     statistic: float
@@ -603,12 +619,22 @@ class BrantResult:
     """Columns term, statistic, df, p_value (one row per design column)."""
     binary_coefficients: pd.DataFrame
     """The separate binary logits of 1(Y > j): one row per cut-point "a|b"."""
+    nobs: int = field(kw_only=True)
 
     def table(self) -> pd.DataFrame:
         """As R's ``brant`` prints it: the omnibus row, then one per predictor."""
         omni = pd.DataFrame({"term": ["Omnibus"], "statistic": [self.statistic],
                              "df": [self.df], "p_value": [self.p_value]})
         return pd.concat([omni, self.per_term], ignore_index=True)
+
+    def tidy(self) -> pd.DataFrame:
+        """:meth:`table` as a tidy table: statistic, df, p per row; no estimate or CI."""
+        return make_tidy(self.table(), extra=("df",))
+
+    def glance(self) -> pd.DataFrame:
+        """nobs and the omnibus test."""
+        return make_glance(nobs=self.nobs, statistic=self.statistic, df=self.df,
+                           p_value=self.p_value, n_cuts=len(self.binary_coefficients))
 
 
 def brant_test(formula: str, data: pd.DataFrame, levels=None) -> BrantResult:
@@ -669,6 +695,6 @@ def brant_test(formula: str, data: pd.DataFrame, levels=None) -> BrantResult:
                      "p_value": float(stats.chi2.sf(s, q - 1))})
     zn = [f"{a}|{b}" for a, b in zip(labels[:-1], labels[1:], strict=True)]
     return BrantResult(statistic=stat, df=df, p_value=float(stats.chi2.sf(stat, df)),
-                       per_term=pd.DataFrame(rows),
+                       per_term=pd.DataFrame(rows), nobs=len(codes),
                        binary_coefficients=pd.DataFrame(np.array(coefs), index=zn,
                                                         columns=["(Intercept)", *X.columns]))

@@ -303,6 +303,107 @@ def test_p_adjust_orderings(p):
         np.testing.assert_allclose(p_adjust(p[perm], m), adj[m][perm], rtol=1e-14, atol=0)
 
 
+# --------------------------------------------------------------------------- planted effects
+
+PLANTED_Z = 6.0
+"""A planted mean difference lies within 6 true standard errors of the estimate (the
+difference of means is normal: a false failure has probability about 2e-9 per draw)."""
+SHIFT_TOL = 1e-9
+"""Statistics before and after adding a constant (|c| <= 1e3) to every value: the means move
+by c with rounding of about 1e-13 absolute, tiny against standard errors of 0.1 or more."""
+
+
+def _planted(seed: int, sizes: list[int], means: list[float], sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Values and labels "g0", "g1", ... of groups drawn from N(means[i], sd)."""
+    rng = np.random.default_rng(seed)
+    values = np.concatenate([rng.normal(m, sd, size=n) for n, m in zip(sizes, means, strict=True)])
+    labels = np.repeat([f"g{i}" for i in range(len(sizes))], sizes)
+    return values, labels
+
+
+planted_two = dict(seed=st.integers(0, 10_000), n1=st.integers(2, 40), n2=st.integers(2, 40),
+                   base=st.floats(-100, 100), delta=st.floats(-20, 20), sd=st.floats(0.5, 10))
+
+
+@settings(max_examples=40, deadline=None)
+@given(**planted_two, var_equal=st.booleans())
+def test_t_test_estimate_is_the_difference_of_sample_means(seed, n1, n2, base, delta, sd, var_equal):
+    v, g = _planted(seed, [n1, n2], [base, base + delta], sd)
+    x, y = v[g == "g1"], v[g == "g0"]
+    t = t_test(x, y, var_equal=var_equal)
+    tidy = t.tidy()
+    assert t.estimate == (np.mean(x), np.mean(y))
+    assert tidy["estimate"].iloc[0] == np.mean(x) - np.mean(y)
+    assert tidy["conf_low"].iloc[0] < tidy["estimate"].iloc[0] < tidy["conf_high"].iloc[0]
+    assert t.statistic == pytest.approx((np.mean(x) - np.mean(y)) / t.stderr, rel=1e-14)
+    # the estimate minus the planted delta is N(0, sd^2 (1/n1 + 1/n2)) exactly
+    assert abs(tidy["estimate"].iloc[0] - delta) < PLANTED_Z * sd * np.sqrt(1 / n1 + 1 / n2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n1=st.integers(30, 80), n2=st.integers(30, 80),
+       base=st.floats(-100, 100), effect=st.floats(5, 20), sign=st.sampled_from([-1, 1]),
+       sd=st.floats(0.5, 10), var_equal=st.booleans())
+def test_large_planted_difference_is_found(seed, n1, n2, base, effect, sign, sd, var_equal):
+    """A difference of 5 to 20 SD with 30+ per group: t is near 19 or more, p far below 1e-6."""
+    v, g = _planted(seed, [n1, n2], [base, base + sign * effect * sd], sd)
+    t = t_test(v[g == "g1"], v[g == "g0"], var_equal=var_equal)
+    assert t.p_value < 1e-6
+    assert np.sign(t.statistic) == sign
+    a = aov(v, g)
+    assert a.p_value < 1e-6
+    assert tukey_hsd(v, g).p_adj[0] < 1e-6
+
+
+@settings(max_examples=30, deadline=None)
+@given(**planted_two)
+def test_planted_aov_f_is_pooled_t_squared(seed, n1, n2, base, delta, sd):
+    v, g = _planted(seed, [n1, n2], [base, base + delta], sd)
+    t = t_test(v[g == "g1"], v[g == "g0"], var_equal=True)
+    a = aov(v, g)
+    assert a.statistic == pytest.approx(t.statistic**2, rel=1e-9)
+    assert a.p_value == pytest.approx(t.p_value, rel=1e-9, abs=1e-14)
+    assert a.table["df"].iloc[1] == t.parameter == n1 + n2 - 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), sizes=st.lists(st.integers(2, 25), min_size=2, max_size=6),
+       spacing=st.floats(-10, 10), sd=st.floats(0.5, 10))
+def test_tukey_estimates_are_the_pairwise_mean_differences(seed, sizes, spacing, sd):
+    k = len(sizes)
+    v, g = _planted(seed, sizes, [spacing * i for i in range(k)], sd)
+    tk = tukey_hsd(v, g)
+    means = [np.mean(v[g == f"g{i}"]) for i in range(k)]
+    pairs = [(i, j) for j in range(k) for i in range(j + 1, k)]  # R's order: g1-g0, g2-g0, ...
+    assert tk.contrast == tuple(f"g{i}-g{j}" for i, j in pairs)
+    np.testing.assert_array_equal(tk.diff, [means[i] - means[j] for i, j in pairs])
+    np.testing.assert_array_equal(tk.tidy()["estimate"], tk.diff)
+    assert ((tk.lwr < tk.diff) & (tk.diff < tk.upr)).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), sizes=st.lists(st.integers(3, 25), min_size=2, max_size=5),
+       spacing=st.floats(-10, 10), sd=st.floats(0.5, 10), shift=st.floats(-1e3, 1e3))
+def test_shifting_every_value_leaves_the_statistics_unchanged(seed, sizes, spacing, sd, shift):
+    v, g = _planted(seed, sizes, [spacing * i for i in range(len(sizes))], sd)
+    w = v + shift
+    for var_equal in (False, True):
+        t0 = t_test(v[g == "g1"], v[g == "g0"], var_equal=var_equal)
+        t1 = t_test(w[g == "g1"], w[g == "g0"], var_equal=var_equal)
+        assert t1.statistic == pytest.approx(t0.statistic, rel=SHIFT_TOL, abs=SHIFT_TOL)
+        assert t1.parameter == pytest.approx(t0.parameter, rel=SHIFT_TOL)
+        assert t1.p_value == pytest.approx(t0.p_value, rel=1e-6, abs=1e-15)
+        assert t1.tidy()["estimate"].iloc[0] == pytest.approx(t0.tidy()["estimate"].iloc[0],
+                                                             rel=SHIFT_TOL, abs=SHIFT_TOL)
+    a0, a1 = aov(v, g), aov(w, g)
+    np.testing.assert_allclose(a1.table[["df", "sum_sq", "mean_sq", "statistic"]],
+                               a0.table[["df", "sum_sq", "mean_sq", "statistic"]], rtol=SHIFT_TOL)
+    k0, k1 = tukey_hsd(v, g), tukey_hsd(w, g)
+    np.testing.assert_allclose(k1.diff, k0.diff, rtol=SHIFT_TOL, atol=SHIFT_TOL)
+    np.testing.assert_allclose(k1.q, k0.q, rtol=SHIFT_TOL, atol=SHIFT_TOL)
+    np.testing.assert_allclose(k1.p_adj, k0.p_adj, rtol=1e-6, atol=1e-12)
+
+
 # --------------------------------------------------------------------------- R's rules for bad input
 
 

@@ -475,3 +475,54 @@ def test_direct_design_hands_the_rest_to_patsy():
     _assert_same_design("y ~ x1 + t - 1", d, direct=False)
     # text levels with ':' keep the names _r_name gives them
     _assert_same_design("y ~ t + x2", d, direct=True)
+
+
+# --------------------------------------------------------------------------- infinite predictors
+
+
+def test_infinite_predictor_is_an_error_naming_the_column_as_r():
+    """R: glm(y ~ x1 + x2, binomial) with an Inf in x2 stops with "NA/NaN/Inf in 'x'"."""
+    d = _sim(40, n=80)
+    d.loc[[3, 11], "x2"] = [np.inf, -np.inf]
+    with pytest.raises(ValueError, match=r"^logit: infinite values .* column\(s\) 'x2' \(2 rows\); "
+                                         r"rows 3, 11\."):
+        logit("y ~ x1 + x2 + g", d)
+    # the patsy path names the design columns the Inf reaches
+    with pytest.raises(ValueError, match=r"column\(s\) 'x2' \(2 rows\), 'x1:x2' \(2 rows\)"):
+        logit("y ~ x1 * x2", d)
+    # a transformation that makes an Inf (R: glm(y ~ log(x1 + 5)) stops the same way)
+    d.loc[7, "x1"] = -5.0
+    with np.errstate(divide="ignore"), \
+            pytest.raises(ValueError, match=r"column\(s\) 'np.log\(x1 \+ 5\)' \(1 row\); row 7\."):
+        logit("y ~ np.log(x1 + 5)", d)
+
+
+def test_infinite_predictor_is_an_error_in_stepwise_logit():
+    d = _sim(41, n=80)
+    d.loc[5, "x1"] = np.inf
+    with pytest.raises(ValueError, match=r"^stepwise_logit: infinite values .* 'x1' \(1 row\); row 5\."):
+        stepwise_logit(d, "y", ["x1", "x2", "g"])
+    with pytest.raises(ValueError, match=r"^score_tests: infinite values"):
+        score_tests(d, "y", ["x2"], ["x1"])
+
+
+def test_infinite_value_in_a_row_dropped_for_missingness_is_no_error():
+    """As R: na.omit drops the row with the NA first, and the Inf goes with it."""
+    d = _sim(42, n=80)
+    d.loc[6, "x1"], d.loc[6, "x2"] = np.inf, np.nan
+    with pytest.warns(UserWarning, match="1 observation deleted due to missingness"):
+        m = logit("y ~ x1 + x2", d)
+    ref = logit("y ~ x1 + x2", d.drop(index=6))
+    assert m.nobs == 79
+    np.testing.assert_array_equal(m.coef, ref.coef)
+
+
+@pytest.mark.parametrize("formula", ["y ~ x1 + x2 + t", "y ~ t + x2 + x1 + c", "y ~ x1 + s + 1"])
+def test_direct_design_and_patsy_give_the_same_infinite_value_error(formula):
+    d = _formula_frame(7, missing=True).astype({"x2": float})
+    d.loc[d.index[[2, 9]], "x1"] = np.inf
+    d.loc[d.index[4], "x2"] = -np.inf
+    (_, ea, _), (_, eb, _) = _design_both_ways(formula, d)
+    assert ea is not None and ea == eb
+    assert ea[0] is ValueError and "infinite values (Inf or -Inf)" in ea[1]
+    _assert_same_design(formula, d, direct=True)

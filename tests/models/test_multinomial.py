@@ -265,6 +265,41 @@ def test_perfect_separation_warns_naming_the_predictor():
         multinom("y ~ x + sep", d)
 
 
+def test_separated_fit_warns_and_tidy_gives_infinite_odds_ratios():
+    """``good ~ sx`` with sx = 2 good + U(0, 1) separates every level: as VGAM::vglm, which
+    warns "fitted probabilities numerically 0 or 1 occurred" and whose
+    exp(confint.default()) is 0 and Inf, tidy() must give inf, not raise OverflowError."""
+    rng = np.random.default_rng(27)
+    good = np.repeat([0, 1, 2], 20)
+    d = pd.DataFrame({"good": pd.Categorical(np.array(["a", "b", "c"])[good]),
+                      "sx": good * 2 + rng.uniform(0, 1, size=60)})
+    with pytest.warns(UserWarning, match="fitted probabilities numerically 0 or 1 occurred.*"
+                                         "separation along sx;"):
+        res = multinom("good ~ sx", d)
+    tidy = validate_tidy(res.tidy())
+    assert len(tidy) == 4 and list(tidy["y_level"]) == ["b", "b", "c", "c"]
+    slope = tidy[tidy["term"] == "sx"]
+    assert (slope["estimate"] > 10).all()
+    assert np.isposinf(slope["or_conf_high"]).all() and (slope["or_conf_low"] == 0).all()
+    assert np.isposinf(tidy["or_conf_high"]).all()
+    np.testing.assert_array_equal(tidy["odds_ratio"], np.exp(tidy["estimate"]))
+    np.testing.assert_array_equal(tidy["wald"], tidy["statistic"] ** 2)
+    g = validate_glance(res.glance())
+    assert g["loglik"].iloc[0] > -1e-6 and g["mcfadden_r2"].iloc[0] == pytest.approx(1, abs=1e-8)
+
+
+def test_infinite_predictor_is_an_error_naming_the_column():
+    """R: nnet::multinom stops ("NA/NaN/Inf in foreign function call"); here the column is named."""
+    d = _synthetic(28)
+    d.loc[4, "x2"] = np.inf
+    with pytest.raises(ValueError, match=r"^multinom: infinite values .* 'x2' \(1 row\); row 4\."):
+        multinom("y ~ x1 + x2 + g", d)
+    d.loc[4, "x1"] = np.nan  # a row na.omit drops takes its Inf with it
+    with pytest.warns(UserWarning, match="1 observation deleted"):
+        res = multinom("y ~ x1 + x2 + g", d)
+    np.testing.assert_array_equal(res.coef(), multinom("y ~ x1 + x2 + g", d.drop(index=4)).coef())
+
+
 def test_no_separation_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -283,6 +283,22 @@ def test_perfect_separation_warns_naming_the_predictor():
         polr("y ~ x + sep", d)
 
 
+@pytest.mark.parametrize("fn", [polr, parallel_lines_test, brant_test], ids=lambda f: f.__name__)
+def test_infinite_predictor_is_an_error_naming_the_column(fn):
+    """R: MASS::polr(y ~ x1 + x2) with an Inf in x2 stops with "NA/NaN/Inf in 'x'"."""
+    d = _synthetic(29)
+    d.loc[[8, 9], "x2"] = [-np.inf, np.inf]
+    with pytest.raises(ValueError, match=rf"^{fn.__name__}: infinite values .* 'x2' \(2 rows\); "
+                                         r"rows 8, 9\."):
+        fn("y ~ x1 + x2 + g", d)
+    d.loc[[8, 9], "x1"] = np.nan  # rows na.omit drops take their Inf with them
+    with pytest.warns(UserWarning, match="2 observations deleted"):
+        got = fn("y ~ x1 + x2 + g", d)
+    ref = fn("y ~ x1 + x2 + g", d.drop(index=[8, 9]))
+    assert got.glance()["nobs"].iloc[0] == 198
+    pd.testing.assert_frame_equal(got.tidy(), ref.tidy())
+
+
 def test_no_spurious_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

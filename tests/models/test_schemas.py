@@ -43,8 +43,11 @@ def _fits():
     yield "pairwise_t_test", groups.pairwise_t_test(d.x1, d.g, p_adjust="bonferroni"), ()
     yield "logit", logistic.logit("y ~ x1 + x2 + g", d), ("odds_ratio", "wald")
     yield "stepwise_logit", logistic.stepwise_logit(d, "y", ["x1", "x2"]).final, ("odds_ratio", "wald")
+    yield "StepwiseResult", logistic.stepwise_logit(d, "y", ["x1", "x2", "g"]), ("odds_ratio", "wald")
     yield "multinom", multinomial.multinom("m ~ x1 + x2", d), ("y_level", "odds_ratio", "wald")
     yield "polr", ordinal.polr("o ~ x1 + x2", d), ("coef_type",)
+    yield "parallel_lines_test", ordinal.parallel_lines_test("o ~ x1 + g", d), ("df",)
+    yield "brant_test", ordinal.brant_test("o ~ x1 + g", d), ("df",)
     from models.glmm import glmer_poisson
 
     rng = np.random.default_rng(2)
@@ -84,3 +87,43 @@ def test_logit_glance_reports_pseudo_r2_and_model_chisq():
     for col in ("loglik", "aic", "bic", "deviance", "null_deviance", "model_chisq", "cox_snell_r2", "nagelkerke_r2"):
         assert col in g.columns, col
     assert 0 < g["cox_snell_r2"].iloc[0] < g["nagelkerke_r2"].iloc[0] < 1
+
+
+def _fit(name):
+    return [f for f in FITS if f[0] == name][0][1]
+
+
+def test_stepwise_result_tables_are_its_final_models():
+    res = _fit("StepwiseResult")
+    pd.testing.assert_frame_equal(res.tidy(), res.final.tidy())
+    pd.testing.assert_frame_equal(res.glance(), res.final.glance())
+    assert list(res.tidy()["term"]) == ["(Intercept)", *res.selected]
+
+
+def test_parallel_lines_tidy_and_glance_hold_the_lr_test():
+    res = _fit("parallel_lines_test")
+    tidy, g = res.tidy(), res.glance()
+    assert len(tidy) == 1 and tidy["term"].iloc[0] == "General"
+    assert tidy[["estimate", "std_error", "conf_low", "conf_high"]].isna().all(axis=None)
+    assert tidy["statistic"].iloc[0] == res.statistic and tidy["p_value"].iloc[0] == res.p_value
+    assert tidy["df"].iloc[0] == res.df == 3  # (J - 2) * p: 3 levels; x1, gb, gc
+    assert g["nobs"].iloc[0] == 120
+    assert g["statistic"].iloc[0] == pytest.approx(
+        2 * (g["loglik_general"].iloc[0] - g["loglik_parallel"].iloc[0]), rel=1e-12)
+    from models.ordinal import polr
+
+    assert g["loglik_parallel"].iloc[0] == pytest.approx(
+        polr("o ~ x1 + g", _data()).glance()["loglik"].iloc[0], rel=1e-10)
+    assert g["loglik_general"].iloc[0] > g["loglik_parallel"].iloc[0]
+
+
+def test_brant_tidy_has_omnibus_and_one_row_per_predictor_column():
+    res = _fit("brant_test")
+    tidy, g = res.tidy(), res.glance()
+    assert list(tidy["term"]) == ["Omnibus", "x1", "gb", "gc"]
+    assert tidy[["estimate", "std_error", "conf_low", "conf_high"]].isna().all(axis=None)
+    assert list(tidy["df"]) == [3, 1, 1, 1]
+    assert tidy["statistic"].iloc[0] == res.statistic
+    np.testing.assert_array_equal(tidy["p_value"].iloc[1:], res.per_term["p_value"])
+    assert (g["nobs"].iloc[0], g["df"].iloc[0], g["n_cuts"].iloc[0]) == (120, 3, 2)
+    assert g["p_value"].iloc[0] == res.p_value
