@@ -27,6 +27,9 @@ cla_missing        children with a missing incident in the year / children looke
 
 (The 2018 release's CLA at 31 March by legal status is absent: care orders and section 20
 stop in 2017.)
+
+An LA given twice for one year and measure is reported (``duplicate``, or ``conflict`` where
+the values differ); the first row is kept.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from .readers import (
     add_reasons,
     ees_rows,
     find_columns,
+    first_of_duplicates,
     la_rows,
     numbers,
     open_source,
@@ -85,17 +89,15 @@ def read_sfr27(path, kind: str, *, source: str | None = None, log: IssueLog | No
     log = log if log is not None else IssueLog()
     table = read_csv(path, source=source, log=log)
     sub, codes = _sfr_rows(table, log, register, 2010)
-    if kind == "march":
-        col = find_columns(sub, {"n": "MarTotal_2010"})["n"]
-        v, r = numbers(sub, col, log)
-        return [value_frame(codes, 2010, "cla_rate", v, None, "rate_per_10000", sub.source, r,
-                            "cla_sfr")]
-    if kind == "started":
-        col = find_columns(sub, {"n": "StartTotal_2010"})["n"]
-        v, r = numbers(sub, col, log)
-        return [value_frame(codes, 2010, "cla_starts", v, None, "rate_per_10000", sub.source, r,
-                            "cla_sfr")]
-    raise ValueError(f"kind: expected 'march' or 'started', got {kind!r}")
+    if kind not in ("march", "started"):
+        raise ValueError(f"kind: expected 'march' or 'started', got {kind!r}")
+    name, head = (("cla_rate", "MarTotal_2010") if kind == "march"
+                  else ("cla_starts", "StartTotal_2010"))
+    col = find_columns(sub, {"n": head})["n"]
+    v, r = numbers(sub, col, log)
+    keep = first_of_duplicates(sub, codes, 2010, {col: v}, log, indicator=name)
+    return [value_frame(codes[keep], 2010, name, v[keep], None, "rate_per_10000", sub.source,
+                        r[keep], "cla_sfr")]
 
 
 def read_sfr_cla(path, year: int, *, source: str | None = None, log: IssueLog | None = None,
@@ -112,6 +114,10 @@ def read_sfr_cla(path, year: int, *, source: str | None = None, log: IssueLog | 
     fco, fcr = numbers(sub, cols["fco"], log)
     s20, s2r = numbers(sub, cols["s20"], log)
     d, dr = numbers(sub, during, log)
+    keep = first_of_duplicates(sub, codes, year, {mar: m, cols["ico"]: ico, cols["fco"]: fco,
+                                                  cols["s20"]: s20, during: d}, log)
+    codes, m, mr, ico, icr, fco, fcr, s20, s2r, d, dr = (
+        a[keep] for a in (codes, m, mr, ico, icr, fco, fcr, s20, s2r, d, dr))
     src = sub.source
     frames = [
         value_frame(codes, year, "cla_rate", m, None, "rate_per_10000", src, mr, "cla_sfr"),
@@ -131,8 +137,9 @@ def read_sfr_adm(path, year: int, *, source: str | None = None, log: IssueLog | 
     sub, codes = _sfr_rows(table, log, register, year)
     col = _year_column(sub, r"cla started\d{4}", "started", year, log)
     v, r = numbers(sub, col, log)
-    return [value_frame(codes, year, "cla_starts", v, None, "rate_per_10000", sub.source, r,
-                        "cla_sfr")]
+    keep = first_of_duplicates(sub, codes, year, {col: v}, log, indicator="cla_starts")
+    return [value_frame(codes[keep], year, "cla_starts", v[keep], None, "rate_per_10000",
+                        sub.source, r[keep], "cla_sfr")]
 
 
 def read_sfr_missing(path, year: int, during: pd.DataFrame | None, *,
@@ -145,12 +152,18 @@ def read_sfr_missing(path, year: int, during: pd.DataFrame | None, *,
     sub, codes = _sfr_rows(table, log, register, year)
     col = find_columns(sub, {"n": ("CLA_MissDuringYear", "Miss_Miss_DuringYear")})["n"]
     v, r = numbers(sub, col, log)
+    keep = first_of_duplicates(sub, codes, year, {col: v}, log, indicator="cla_missing")
+    codes, v, r = codes[keep], v[keep], r[keep]
     if during is None:
         den = np.full(len(codes), np.nan)
         drs = np.full(len(codes), f"no CLA table for {year} (children looked after during the "
                                   f"year)", dtype=object)
     else:
-        d = during.drop_duplicates("la_code").set_index("la_code")
+        first = first_of_duplicates(sub.source, during["la_code"], year,
+                                    {"n": during["n"]}, log, indicator="cla_missing",
+                                    what="children looked after during the year (the "
+                                         "denominator)")
+        d = during[first].set_index("la_code")
         den = d["n"].reindex(codes).to_numpy(dtype=float)
         drs = d["reason"].reindex(codes).to_numpy(dtype=object)
         drs = np.array([x if isinstance(x, str) else ("LA absent from the CLA table"
@@ -182,6 +195,9 @@ def read_ees_number(path, *, source: str | None = None, log: IssueLog | None = N
         sel = lab == EES_LABELS[key]
         if not sel.any():
             raise table.error(f"no rows labelled {EES_LABELS[key]!r}", None, cols["label"])
+        sel[sel] = first_of_duplicates(sub.subset(sel), codes[sel], years[sel],
+                                       {cols["n"]: v[sel]}, log, label=lab[sel],
+                                       indicator=name)
         out.append(value_frame(codes[sel], years[sel], name, v[sel], None, "rate_per_10000",
                                sub.source, r[sel], "cla_ees"))
     return out
@@ -201,7 +217,10 @@ def read_ees_missing(path, *, source: str | None = None, log: IssueLog | None = 
         sel = lab == EES_LABELS[key]
         if not sel.any():
             raise table.error(f"no rows labelled {EES_LABELS[key]!r}", None, cols["label"])
-        parts[key] = num[sel].drop_duplicates(["la_code", "year"])
+        sel[sel] = first_of_duplicates(sub.subset(sel), codes[sel], years[sel],
+                                       {cols["n"]: v[sel]}, log, label=lab[sel],
+                                       indicator="cla_missing")
+        parts[key] = num[sel]
     m = parts["missing"].merge(parts["during"], on=["la_code", "year"], how="left",
                                suffixes=("", "_d"))
     return [value_frame(m["la_code"], m["year"], "cla_missing", m["v"], m["v_d"],

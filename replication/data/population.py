@@ -16,6 +16,9 @@ Written here. Sources (see :mod:`replication.data.sources`):
 No LA estimates for mid-2010 and mid-2011 are in the public files found: panel years 2011 and
 2012 have no child population, nor have 835-837 for 2013-2017 (rates there have no
 denominator; reported).
+
+An LA given twice for one year is reported (``duplicate``, or ``conflict`` where the values
+differ); the first row is kept.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .readers import (
     IssueLog,
     ees_rows,
     find_columns,
+    first_of_duplicates,
     la_rows,
     numbers,
     open_source,
@@ -67,8 +71,10 @@ def read_ons(path, *, source: str | None = None, log: IssueLog | None = None,
         sub, codes, years = sub.subset(keep), codes[keep], years[keep]
     vals, rsn = numbers(sub, cols["pop"], log)
     vals, rsn = _positive(vals, rsn, sub, cols["pop"], log)
-    return value_frame(codes, years + 1, "child_population", vals, None, "count", sub.source,
-                       rsn, "ons")
+    keep = first_of_duplicates(sub, codes, years + 1, {cols["pop"]: vals}, log,
+                               indicator="child_population")
+    return value_frame(codes[keep], years[keep] + 1, "child_population", vals[keep], None,
+                       "count", sub.source, rsn[keep], "ons")
 
 
 def read_sfr27_population(path, *, source: str | None = None, log: IssueLog | None = None,
@@ -80,8 +86,10 @@ def read_sfr27_population(path, *, source: str | None = None, log: IssueLog | No
     sub, codes = la_rows(table, cols["code"], cols["level"], log)
     vals, rsn = numbers(sub, cols["pop"], log)
     vals, rsn = _positive(vals, rsn, sub, cols["pop"], log)
-    return value_frame(codes, 2010, "child_population", vals, None, "count", sub.source, rsn,
-                       "sfr27_pop")
+    keep = first_of_duplicates(sub, codes, 2010, {cols["pop"]: vals}, log,
+                               indicator="child_population")
+    return value_frame(codes[keep], 2010, "child_population", vals[keep], None, "count",
+                       sub.source, rsn[keep], "sfr27_pop")
 
 
 def read_cla_population(path, *, source: str | None = None, log: IssueLog | None = None,
@@ -100,8 +108,10 @@ def read_cla_population(path, *, source: str | None = None, log: IssueLog | None
     sub, codes, years = sub.subset(keep), codes[keep], years[keep]
     vals, rsn = numbers(sub, cols["pop"], log)
     vals, rsn = _positive(vals, rsn, sub, cols["pop"], log)
-    return value_frame(codes, years, "child_population", vals, None, "count", sub.source, rsn,
-                       "cla_ees_pop")
+    keep = first_of_duplicates(sub, codes, years, {cols["pop"]: vals}, log,
+                               indicator="child_population")
+    return value_frame(codes[keep], years[keep], "child_population", vals[keep], None,
+                       "count", sub.source, rsn[keep], "cla_ees_pop")
 
 
 def build(raw_dir, log: IssueLog, register=None) -> list[pd.DataFrame]:

@@ -16,6 +16,8 @@ module, so that every file gets the same treatment:
   the row (1 = first data row) and the column;
 - columns are found by name regardless of case, spacing and order (:func:`find_columns`); a
   missing column raises :class:`RawDataError` listing the columns present.
+- a key (LA, year, measure) given twice: the first row is kept and every later one reported,
+  as ``duplicate`` (same values) or ``conflict`` (:func:`first_of_duplicates`).
 """
 
 from __future__ import annotations
@@ -645,6 +647,59 @@ def numbers(table: RawTable, column: str, log: IssueLog | None = None, *,
     if nonnegative:
         return clip_nonnegative(p.values, table, column, log, rsn)
     return p.values, rsn
+
+
+def _same_number(a: float, b: float) -> bool:
+    if np.isnan(a) or np.isnan(b):
+        return bool(np.isnan(a) and np.isnan(b))
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def first_of_duplicates(where: RawTable | str, la_code, year=None,
+                        values: Mapping[str, np.ndarray] | None = None,
+                        log: IssueLog | None = None, *, label=None,
+                        indicator: str | None = None, what: str = "") -> np.ndarray:
+    """Which rows to keep: the first of each LA (and ``year``, and ``label`` where given).
+
+    Every later row of the same key is reported, as ``duplicate`` where its ``values``
+    (column name -> numbers) equal the first row's (missing equal to missing), as ``conflict``
+    otherwise. ``where``: the table read (its source and data-row numbers), or the source name.
+    """
+    la = np.asarray(la_code, dtype=np.int64).reshape(-1)
+    keys = {"la": la}
+    if year is not None:
+        keys["year"] = np.broadcast_to(np.asarray(year, dtype=np.int64), la.shape)
+    if label is not None:
+        keys["label"] = np.asarray(label, dtype=object)
+    frame = pd.DataFrame(keys)
+    dup = frame.duplicated(keep="first").to_numpy()
+    if not dup.any() or log is None:
+        return ~dup
+    values = {k: np.asarray(v, dtype=float) for k, v in (values or {}).items()}
+    source = where if isinstance(where, str) else where.source
+    rows = None if isinstance(where, str) else where.rows
+    first = frame.groupby(list(keys), sort=False).ngroup().to_numpy()
+    first_pos = pd.Series(np.arange(len(la))).groupby(first).transform("min").to_numpy()
+
+    def show(x: float) -> str:
+        return "missing" if np.isnan(x) else f"{x:g}"
+
+    for i in np.flatnonzero(dup):
+        j = int(first_pos[i])
+        differ = [c for c, v in values.items() if not _same_number(v[j], v[i])]
+        kind = "conflict" if differ else "duplicate"
+        shown = differ or list(values)
+        pair = "; ".join(f"{c} {show(values[c][j])} and {show(values[c][i])}" for c in shown)
+        at = (f"rows {int(rows[j])} and {int(rows[i])}" if rows is not None
+              else "two rows")
+        yr = f" {int(keys['year'][i])}" if year is not None else ""
+        lab = f" ({keys['label'][i]!r})" if label is not None else ""
+        log.add(kind, source, f"{what + ': ' if what else ''}LA {int(la[i])}{yr}{lab} in "
+                f"{at}{' (' + pair + ')' if pair else ''}; first kept", la_code=int(la[i]),
+                year=int(keys["year"][i]) if year is not None else None, indicator=indicator,
+                column=", ".join(differ) if differ else None,
+                row=int(rows[i]) if rows is not None else None)
+    return ~dup
 
 
 def add_reasons(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -247,6 +247,66 @@ def missing_text(body=None, new_names=False):
     return csv_text(head, rows)
 
 
+def sfr27_text(kind="march", body=None, aggregates=True):
+    """SFR27/2010 (``kind`` 'march' or 'started'): geog_l, geog_c, geog_n, the total, (march:
+    the mid-2009 population), one placement column. The national row's code is 921, which is
+    also Isle of Wight's LA code."""
+    if kind == "march":
+        head = ["geog_l", "geog_c", "geog_n", "MarTotal_2010", "Mid2009Pop0-17",
+                "MarPlace_Q1_2010"]
+        body = body or {330: ["1900", "265000", "x"], 873: ["340", "44,500", "10"]}
+        agg = [["National", "921", "England", "64400", "11012300", "x"],
+               ["GOR", "F", "West Midlands", "7000", "1300000", "20"]]
+    else:
+        head = ["geog_l", "geog_c", "geog_n", "StartTotal_2010", "StartPlace_Q1_2010"]
+        body = body or {330: ["900", "60"], 873: ["c", "x"]}
+        agg = [["National", "921", "England", "27800", "2600"],
+               ["GOR", "F", "West Midlands", "3000", "300"]]
+    rows = list(agg) if aggregates else []
+    for code, _ons, name, _r in LAS:
+        if code in body:
+            rows.append(["LA", code, name, *body[code]])
+    return csv_text(head, rows)
+
+
+#: The measures of the EES CLA number file (its label column is headed population_count).
+CLA_NUMBER_LABELS = {"at31": "Children looked after at 31 March each year",
+                     "starting": "Children starting to be looked after each year",
+                     "ceasing": "Children ceasing to be looked after each year"}
+CLA_NUMBER_COLS = ["population_count", "population_estimate", "number", "rate_per_10000"]
+
+
+def cla_number_text(year=2019, body=None, national=True):
+    """``cla_number_and_rate_per_10k_children.csv``: ``body`` maps an LA to {measure:
+    [population_estimate, number, rate_per_10000]} (measures of :data:`CLA_NUMBER_LABELS`)."""
+    body = body or {330: {"at31": ["270000", "2000", "74"], "starting": ["270000", "800", "30"],
+                          "ceasing": ["270000", "700", "26"]},
+                    873: {"at31": ["45,000", "350", "78"], "starting": ["45,000", "c", "c"]}}
+    rows = []
+    for key, label in CLA_NUMBER_LABELS.items():
+        rows += ees_rows(year, {c: [label, *v[key]] for c, v in body.items() if key in v},
+                         national=[label, "12000000", "80000", "67"] if national else None)
+    return csv_text(EES_HEAD + CLA_NUMBER_COLS, rows)
+
+
+#: Three measures of the EES missing file (the third is not read).
+CLA_MISSING_LABELS = {"missing": "Children who had a missing incident during the year",
+                      "during": "Children looked after during the year",
+                      "at31": "Children missing at 31 March"}
+
+
+def cla_missing_text(year=2019, body=None, national=True):
+    """The EES missing file: ``body`` maps an LA to {measure: number} (measures of
+    :data:`CLA_MISSING_LABELS`), in columns cla_group and number."""
+    body = body or {330: {"missing": "150", "during": "3,000", "at31": "5"},
+                    873: {"missing": "x", "during": "500", "at31": "x"}}
+    rows = []
+    for key, label in CLA_MISSING_LABELS.items():
+        rows += ees_rows(year, {c: [label, v[key]] for c, v in body.items() if key in v},
+                         national=[label, "12000"] if national else None)
+    return csv_text(EES_HEAD + ["cla_group", "number"], rows)
+
+
 def write_sif(root, rows=None):
     head = ["urn", "la_code", "la_code_new", "local_authority_ons_name", "la_folder", "sif_seq",
             "reinspection", "inspection_start", "inspection_end", "report_published_date",

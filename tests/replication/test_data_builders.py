@@ -357,6 +357,115 @@ def test_cla(tmp_path):
     assert F.value(population.read_sfr27_population(p), "child_population", 921, 2010) == 25000
 
 
+def _with_duplicates(text, change, new, where=None):
+    """The rows of LAs 330 and 873 (those matching ``where``: column -> value) given twice,
+    at the end of the file: 330's copy with ``change`` set to ``new``, 873's identical.
+    Returns (text, data-row number of 330's copy, of 873's copy)."""
+    import csv
+    import io
+
+    rec = list(csv.reader(io.StringIO(text)))
+    header, rows = rec[0], rec[1:]
+    code = next(c for c in ("old_la_code", "geog_c") if c in header)
+    pick = {c: header.index(c) for c in (where or {})}
+    extra, at = [], {}
+    for r in rows:
+        if r[header.index(code)] in ("330", "873") and all(
+                r[j] == where[c] for c, j in pick.items()):
+            d = list(r)
+            if r[header.index(code)] == "330":
+                d[header.index(change)] = new
+            extra.append(d)
+            at[int(r[header.index(code)])] = len(rows) + len(extra)
+    assert set(at) == {330, 873}
+    return F.csv_text(header, rows + extra), at[330], at[873]
+
+
+DUPLICATE_CASES = {
+    # name: (text, changed column, new value, rows to copy, reader, indicator, year, first)
+    "sfr27 march": (F.sfr27_text("march"), "MarTotal_2010", "2100", None,
+                    lambda p, log: cla.read_sfr27(p, "march", log=log), "cla_rate", 2010,
+                    1900),
+    "sfr27 started": (F.sfr27_text("started"), "StartTotal_2010", "950", None,
+                      lambda p, log: cla.read_sfr27(p, "started", log=log), "cla_starts",
+                      2010, 900),
+    "sfr adm": (F.adm_text(2013, {330: ["700"], 873: ["c"]}), "CLA_started2013", "750", None,
+                lambda p, log: cla.read_sfr_adm(p, 2013, log=log), "cla_starts", 2013, 700),
+    "sfr missing": (F.missing_text(), "CLA_MissDuringYear", "140", None,
+                    lambda p, log: cla.read_sfr_missing(p, 2015, None, log=log),
+                    "cla_missing", 2015, 130),
+    "sfr cla": (F.sfr_cla_text(2013), "CLA_Mar2013", "1850", None,
+                lambda p, log: cla.read_sfr_cla(p, 2013, log=log)[0], "cla_rate", 2013, 1800),
+    "ees number": (F.cla_number_text(2019), "number", "2100",
+                   {"population_count": F.CLA_NUMBER_LABELS["at31"]},
+                   lambda p, log: cla.read_ees_number(p, log=log), "cla_rate", 2019, 2000),
+    "ees missing": (F.cla_missing_text(2019), "number", "160",
+                    {"cla_group": F.CLA_MISSING_LABELS["missing"]},
+                    lambda p, log: cla.read_ees_missing(p, log=log), "cla_missing", 2019, 150),
+    "sfr27 population": (F.sfr27_text("march"), "Mid2009Pop0-17", "266000", None,
+                         lambda p, log: population.read_sfr27_population(p, log=log),
+                         "child_population", 2010, 265000),
+    "cla population": (F.cla_number_text(2019), "population_estimate", "271000",
+                       {"population_count": F.CLA_NUMBER_LABELS["at31"]},
+                       lambda p, log: population.read_cla_population(p, log=log),
+                       "child_population", 2019, 270000),
+    "ons population": (F.csv_text(F.EES_HEAD + ["age_group", "population_estimate"],
+                                  F.ees_rows(2012, {330: ["Children aged 0 to 17 years",
+                                                          "270000"],
+                                                    873: ["Children aged 0 to 17 years",
+                                                          "x"]})),
+                       "population_estimate", "275000", None,
+                       lambda p, log: population.read_ons(p, log=log), "child_population",
+                       2013, 270000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DUPLICATE_CASES))
+def test_duplicates_and_conflicts_are_reported(name, tmp_path):
+    text, change, new, where, read, indicator, year, first = DUPLICATE_CASES[name]
+    text, row330, row873 = _with_duplicates(text, change, new, where)
+    log = IssueLog()
+    out = read(F.write(tmp_path, "dup.csv", text), log)
+    v = pd.concat(out) if isinstance(out, list) else out
+    assert F.value(v, indicator, 330, year) == first  # first kept; one row (F.value checks)
+    assert not v.duplicated(["la_code", "year", "indicator"]).any()
+    f = log.frame()
+    f = f[f["kind"].isin(["duplicate", "conflict"])]
+    con = f[f["kind"] == "conflict"]
+    assert len(con) == 1 and int(con["la_code"].iloc[0]) == 330
+    assert int(con["year"].iloc[0]) == year and int(con["row"].iloc[0]) == row330
+    assert con["source"].iloc[0] == "dup.csv" and change in con["column"].iloc[0]
+    assert f"{first:g} and {float(new):g}" in con["detail"].iloc[0]
+    assert "first kept" in con["detail"].iloc[0]
+    if name != "sfr cla":
+        assert con["indicator"].iloc[0] == indicator
+    dup = f[f["kind"] == "duplicate"]
+    assert len(dup) == 1 and int(dup["la_code"].iloc[0]) == 873
+    assert int(dup["row"].iloc[0]) == row873
+
+
+def test_duplicate_denominators_are_reported(tmp_path):
+    """The denominators of cla_missing: CLA during the year, given twice."""
+    log = IssueLog()
+    during = pd.DataFrame({"la_code": [330, 873, 330], "n": [2600.0, 500.0, 2700.0],
+                           "reason": [None, None, None]})
+    v = pd.concat(cla.read_sfr_missing(F.write(tmp_path, "m.csv", F.missing_text()), 2015,
+                                       during, log=log))
+    assert F.value(v, "cla_missing", 330, 2015, "denominator") == 2600
+    con = log.frame().query("kind == 'conflict'")
+    assert len(con) == 1 and int(con["la_code"].iloc[0]) == 330
+    assert "2600 and 2700" in con["detail"].iloc[0]
+    text, row330, _ = _with_duplicates(F.cla_missing_text(2019), "number", "3100",
+                                       {"cla_group": F.CLA_MISSING_LABELS["during"]})
+    log = IssueLog()
+    v = pd.concat(cla.read_ees_missing(F.write(tmp_path, "e.csv", text), log=log))
+    assert F.value(v, "cla_missing", 330, 2019, "denominator") == 3000
+    kinds = log.frame()["kind"].tolist()
+    assert kinds.count("conflict") == 1 and kinds.count("duplicate") == 1
+    con = log.frame().query("kind == 'conflict'")
+    assert int(con["row"].iloc[0]) == row330 and "3000 and 3100" in con["detail"].iloc[0]
+
+
 def test_imd_and_tertiles(tmp_path):
     reg = Register()
     reg.add([330, 873, 201], ["E08000025", "E06000031", "E09000001"])
