@@ -1,7 +1,7 @@
 """Build the real LA x year panel from the raw public files.
 
 Written here (pandas). ``build_panel(raw_dir)`` runs every builder (population, CIN census,
-workforce, LAIT, s251 outturn, CLA, IMD, Ofsted), then:
+workforce, LAIT, s251 outturn, CLA, outcomes of CIN and CLA, IMD, Ofsted), then:
 
 1. merges the child population first (ONS, then SFR27/2010 for 2010) and puts it under every
    rate per 10,000 and every amount per child;
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import cin, cla, imd, lait, ofsted, population, s251, workforce
+from . import cin, cla, imd, lait, ofsted, outcomes, population, s251, workforce
 from .lacodes import Register
 from .panel import (
     DEFAULT_EXCLUDED_LAS,
@@ -304,6 +304,7 @@ def build(raw_dir, progress: ProgressFn | None = None, *, years: Iterable[int] =
     frames += s251.build(raw, log, register)
     tick(5, steps[5])
     frames += cla.build(raw, log, register)
+    frames += outcomes.build(raw, log, register)
     tick(6, steps[6])
     imd_df = imd.build(raw, log, register)
     tick(7, steps[7])

@@ -100,6 +100,24 @@ S251_FILES: dict[int, str] = {y: f"{SPEND_DIR}/outturn_{(y - 1) % 100:02d}{y % 1
                               for y in range(2009, 2015)}
 LAIT_FILES = (f"{LAIT_DIR}/bds_long_0_HEAD_2026-04-08.parquet",
               f"{LAIT_DIR}/bds_long_0_09c1940_2024-11-15.parquet")
+OUT_DIR = "childrens_social_care_data/Raw_Data/LA_level/Children_Outcomes"
+#: Files of :mod:`replication.data.outcomes` by reader key.
+OUTCOME_FILES: dict[str, str] = {
+    "ks2": f"{OUT_DIR}/Post_2016_files/ks2_la.csv",
+    "ks4": f"{OUT_DIR}/Post_2016_files/ks4_la.csv",
+    "absence": f"{OUT_DIR}/Post_2016_files/absence_six_half_terms_la.csv",
+    "sen": f"{OUT_DIR}/Post_2016_files/sen_la.csv",
+    "exclusions": f"{OUT_DIR}/Post_2016_files/permanent_exclusions_and_suspensions_la.csv",
+    "oc2": f"{OUT_DIR}/Post_2016_files/la_conviction_health_outcome_cla.csv",
+    "stability": f"{CLA_DIR}/post_2017/data/la_cla_at_31_march_placement_stability_indicator.csv",
+    "leavers_activity": f"{CLA_DIR}/post_2017/data/la_care_leavers_activity.csv",
+    "leavers_accommodation": f"{CLA_DIR}/post_2017/data/la_care_leavers_accommodation_suitability.csv",
+    "sfr_absence": f"{OUT_DIR}/2015_LA/sheet6_absence.csv",
+    "sfr_ks4": f"{OUT_DIR}/2015_LA/sheet3_ks4.csv",
+}
+EES_CIN_OUTCOMES = ("https://explore-education-statistics.service.gov.uk/find-statistics/"
+                    "outcomes-for-children-in-need-including-children-looked-after-by-local-"
+                    "authorities-in-england")
 
 SOURCES: dict[str, Source] = {s.key: s for s in (
     Source("ons", "ONS mid-year population estimates, children aged 0 to 17 (as used by DfE)",
@@ -177,6 +195,33 @@ SOURCES: dict[str, Source] = {s.key: s for s in (
     Source("cla_ees", "Children looked after: EES LA files (release 2022)",
            (CLA_EES_NUMBER, CLA_EES_MISSING), "DfE", EES_CLA,
            "BenGoodair/childrens_social_care_data", "2018-2022", "time_period Y -> Y", "cla"),
+    Source("cin_outcomes_ees", "Outcomes for children in need, including children looked after: "
+           "EES LA files (KS2, KS4, absence, SEN, exclusions)",
+           tuple(OUTCOME_FILES[k] for k in ("ks2", "ks4", "absence", "sen", "exclusions")),
+           "DfE", EES_CIN_OUTCOMES, "BenGoodair/childrens_social_care_data",
+           "academic years 2015/16-2021/22",
+           "academic year (Y-1)/Y (cohort at 31 March Y) -> Y", "outcomes",
+           note="'cin_' = CINO (in need at 31 March, not on a CP plan, not looked after); "
+                "'cla_' = looked after 12 months at 31 March; exclusions of the same "
+                "academic year"),
+    Source("cla_outcomes_ees", "Children looked after 12 months at 31 March: convictions, "
+           "health and SDQ (OC2), EES LA file", (OUTCOME_FILES["oc2"],), "DfE", EES_CLA,
+           "BenGoodair/childrens_social_care_data", "2018-2022", "time_period Y -> Y",
+           "outcomes"),
+    Source("cla_stability_leavers_ees", "Children looked after: placement stability and care "
+           "leavers' activity and accommodation, EES LA files (release 2022)",
+           tuple(OUTCOME_FILES[k] for k in ("stability", "leavers_activity",
+                                            "leavers_accommodation")), "DfE", EES_CLA,
+           "BenGoodair/childrens_social_care_data", "2018-2022", "time_period Y -> Y",
+           "outcomes"),
+    Source("cla_oc_sfr", "Outcomes for children looked after at 31 March 2015 (SFR11/2016): LA "
+           "tables of persistent absence and KS4, exported from the workbook",
+           (OUTCOME_FILES["sfr_absence"], OUTCOME_FILES["sfr_ks4"]), "DfE",
+           "https://www.gov.uk/government/statistics/outcomes-for-children-looked-after-by-las-"
+           "31-march-2015", "BenGoodair/childrens_social_care_data",
+           "absence 2013-2015, KS4 2011-2015", "column year Y (cohort at 31 March Y) -> Y",
+           "outcomes", note="percentages only (bases rounded to 5): published percentage over "
+                            "a nominal 100"),
     Source("imd", "English Indices of Deprivation 2019, upper-tier LA summaries",
            ("childrens_social_care_data/Raw_Data/LA_level/Economic_Political_Contextual/imd19.csv",),
            "MHCLG", IMD_URL, "BenGoodair/childrens_social_care_data", "IMD 2019",
@@ -213,7 +258,8 @@ class Origin:
 class CatalogueEntry:
     """One indicator of the real panel. ``basis``: 'counts' (numerator and denominator are
     published counts), 'published percentage' (the numerator is the published percentage and
-    the denominator a nominal 100: no counts are published) or 'amount'."""
+    the denominator a nominal 100: no counts are published), 'published average' (a score
+    published as an average) or 'amount'."""
 
     indicator: Indicator
     origins: tuple[Origin, ...]
@@ -253,6 +299,87 @@ EXTRA_INDICATORS: dict[str, Indicator] = {i.name: i for i in (
               "(section 20)", "children looked after at 31 March"),
     Indicator("cin_per_social_worker", "score",
               "children in need per FTE children's social worker (30 September)"),
+    # outcomes of children in need at 31 March other than those on a child protection plan or
+    # looked after (the files' CINO group)
+    *(Indicator(f"cin_ks2_{k}", "percentage", f"children in need at 31 March (CINO: not on "
+                f"a CP plan, not looked after) meeting the expected standard at KS2 in {t}",
+                f"children in need (CINO) eligible for KS2 {t}")
+      for k, t in (("reading", "reading"), ("writing", "writing (teacher assessment)"),
+                   ("maths", "mathematics"), ("rwm", "reading, writing and mathematics"),
+                   ("gps", "grammar, punctuation and spelling"))),
+    *(Indicator(f"cin_gcse_em_grade{g}", "percentage", f"children in need at 31 March (CINO) "
+                f"at the end of KS4 with grade {g} or above in English and mathematics GCSEs",
+                "children in need (CINO) at the end of KS4")
+      for g in (4, 5)),
+    Indicator("cin_persistent_absence", "percentage", "children in need at 31 March (CINO) "
+              "persistently absent (10% or more of sessions, six half terms)",
+              "children in need (CINO) enrolled in school"),
+    Indicator("cin_unauthorised_absence", "percentage", "sessions of unauthorised absence "
+              "of children in need (CINO)", "possible sessions"),
+    Indicator("cin_sen_support", "percentage", "children in need at 31 March (CINO) on SEN "
+              "support", "children in need (CINO) in school"),
+    Indicator("cin_suspension", "percentage", "children in need at 31 March (CINO) with one "
+              "or more suspensions (fixed-period exclusions) in the academic year",
+              "children in need (CINO) in school"),
+    # outcomes of children looked after continuously for 12 months at 31 March
+    *(Indicator(f"cla_ks2_{k}", "percentage", f"children looked after 12 months meeting the "
+                f"expected standard at KS2 in {t}",
+                f"children looked after 12 months eligible for KS2 {t}")
+      for k, t in (("reading", "reading"), ("writing", "writing (teacher assessment)"),
+                   ("maths", "mathematics"), ("rwm", "reading, writing and mathematics"))),
+    *(Indicator(f"cla_gcse_em_grade{g}", "percentage", f"children looked after 12 months at "
+                f"the end of KS4 with grade {g} or above in English and mathematics GCSEs",
+                "children looked after 12 months at the end of KS4") for g in (4, 5)),
+    Indicator("cla_attainment8", "score", "average Attainment 8 score of children looked "
+              "after 12 months at the end of KS4"),
+    Indicator("cla_persistent_absence", "percentage", "children looked after 12 months "
+              "persistently absent (10% or more of sessions, six half terms)",
+              "children looked after 12 months enrolled in school"),
+    Indicator("cla_unauthorised_absence", "percentage", "sessions of unauthorised absence "
+              "of children looked after 12 months", "possible sessions"),
+    Indicator("cla_suspension", "percentage", "children looked after 12 months with one or "
+              "more suspensions (fixed-period exclusions) in the academic year",
+              "children looked after 12 months in school"),
+    Indicator("cla_persistent_absentees_15pct", "percentage", "children looked after 12 "
+              "months classed as persistent absentees (about 15% of sessions: 46 or 56 "
+              "sessions; SFR11/2016 definition), as published",
+              "children looked after 12 months matched to absence data (published "
+              "percentage; base not stored)"),
+    Indicator("cla_gcse_5_a_to_c", "percentage", "children looked after 12 months at the "
+              "end of KS4 with 5+ GCSEs at grades A*-C or equivalent, as published (2014 "
+              "and 2015: Wolf and early-entry rules, not comparable with 2013 and before)",
+              "children looked after 12 months eligible to sit GCSEs (published percentage; "
+              "base not stored)"),
+    Indicator("cla_health_assessment", "percentage", "children looked after 12 months whose "
+              "annual health assessment was up to date", "children looked after 12 months"),
+    Indicator("cla_dental_check", "percentage", "children looked after 12 months whose teeth "
+              "were checked by a dentist", "children looked after 12 months"),
+    Indicator("cla_immunisations", "percentage", "children looked after 12 months whose "
+              "immunisations were up to date", "children looked after 12 months"),
+    Indicator("cla_substance_misuse", "percentage", "children looked after 12 months "
+              "identified as having a substance misuse problem",
+              "children looked after 12 months"),
+    Indicator("cla_substance_intervention", "percentage", "children looked after 12 months "
+              "with a substance misuse problem who received an intervention",
+              "children looked after 12 months with a substance misuse problem"),
+    Indicator("cla_sdq_mean", "score", "average SDQ score of children looked after 12 months "
+              "aged 5 to 16 with a score"),
+    Indicator("cla_sdq_concern", "percentage", "children looked after 12 months aged 5 to 16 "
+              "whose SDQ score is a cause for concern (17 or more)",
+              "children aged 5 to 16 with an SDQ score received"),
+    Indicator("cla_convicted", "percentage", "children looked after 12 months aged 10 to 17 "
+              "convicted or subject to a youth caution or youth conditional caution in the "
+              "year", "children looked after 12 months aged 10 to 17"),
+    Indicator("cla_3_placements", "percentage", "children looked after at 31 March with 3 or "
+              "more placements during the year", "children looked after at 31 March"),
+    Indicator("cla_long_term_stability", "percentage", "children looked after continuously "
+              "for 2.5 years or more at 31 March, aged under 16, living in the same "
+              "placement for 2 years or more (or placed for adoption)",
+              "children looked after 2.5 years or more at 31 March aged under 16"),
+    Indicator("care_leavers_neet_19_21", "percentage", "care leavers aged 19 to 21 not in "
+              "education, employment or training", "care leavers aged 19 to 21"),
+    Indicator("care_leavers_unsuitable_19_21", "percentage", "care leavers aged 19 to 21 in "
+              "accommodation considered not suitable", "care leavers aged 19 to 21"),
 )}
 
 C1, C4, B1, D3, D5 = "cin_c1", "cin_c4", "cin_b1", "cin_d3", "cin_d5"
@@ -370,6 +497,75 @@ CATALOGUE: dict[str, CatalogueEntry] = {e.name: e for e in (
                                    "2016+")],
        basis="amount", note="family support services as the early-help proxy"),
 )}
+
+_OUT = {"ks2": "ks2_la", "ks4": "ks4_la", "absence": "absence_six_half_terms_la (Total)",
+        "sen": "sen_la", "exclusions": "permanent_exclusions_and_suspensions_la"}
+_CIN_OUT = {  # indicator -> (file key, numerator / denominator columns)
+    "cin_ks2_reading": ("ks2", "t_read_met_expected_standard / t_read_eligible_pupils"),
+    "cin_ks2_writing": ("ks2", "t_writta_met_expected_standard / t_writta_eligible_pupils"),
+    "cin_ks2_maths": ("ks2", "t_mat_met_expected_standard / t_mat_eligible_pupils"),
+    "cin_ks2_rwm": ("ks2", "t_rwm_met_expected_standard / t_rwm_eligible_pupils"),
+    "cin_ks2_gps": ("ks2", "t_gps_met_expected_standard / t_gps_eligible_pupils"),
+    "cin_gcse_em_grade4": ("ks4", "t_l2basics_94 / t_pupils"),
+    "cin_gcse_em_grade5": ("ks4", "t_l2basics_95 / t_pupils"),
+    "cin_persistent_absence": ("absence", "t_pupils_pa_10_exact / t_pupils"),
+    "cin_unauthorised_absence": ("absence", "t_sess_unauthorised / t_sess_possible"),
+    "cin_sen_support": ("sen", "t_SEN_support / t_pupils"),
+    "cin_suspension": ("exclusions", "t_one_plus_sus / t_pupils"),
+    "cla_ks2_reading": ("ks2", "t_read_met_expected_standard / t_read_eligible_pupils"),
+    "cla_ks2_writing": ("ks2", "t_writta_met_expected_standard / t_writta_eligible_pupils"),
+    "cla_ks2_maths": ("ks2", "t_mat_met_expected_standard / t_mat_eligible_pupils"),
+    "cla_ks2_rwm": ("ks2", "t_rwm_met_expected_standard / t_rwm_eligible_pupils"),
+    "cla_gcse_em_grade4": ("ks4", "t_l2basics_94 / t_pupils"),
+    "cla_gcse_em_grade5": ("ks4", "t_l2basics_95 / t_pupils"),
+    "cla_attainment8": ("ks4", "avg_att8 (published average)"),
+    "cla_persistent_absence": ("absence", "t_pupils_pa_10_exact / t_pupils"),
+    "cla_unauthorised_absence": ("absence", "t_sess_unauthorised / t_sess_possible"),
+    "cla_suspension": ("exclusions", "t_one_plus_sus / t_pupils"),
+}
+_OC2 = {
+    "cla_health_assessment": "'Had their annual health assessment' / 'Total all ages'",
+    "cla_dental_check": "'Had their teeth checked by a dentist' / 'Total all ages'",
+    "cla_immunisations": "'Had their immunisations up to date' / 'Total all ages'",
+    "cla_substance_misuse": "'Identified as having a substance misuse problem' / 'Total all "
+                            "ages'",
+    "cla_substance_intervention": "'Received an intervention ...' / 'Identified as having a "
+                                  "substance misuse problem'",
+    "cla_sdq_mean": "'SDQ average score' (published average)",
+    "cla_sdq_concern": "'SDQ score is a cause for concern' / 'SDQ score was received'",
+    "cla_convicted": "'Convicted or subject to youth cautions ...' / 'Total ages 10 to 17 "
+                     "years'",
+}
+_STAB = {
+    "cla_3_placements": "'With 3 or more placements during the year' / 'Total children' "
+                        "(children looked after at 31 March)",
+    "cla_long_term_stability": "'Living in the same placement for at least 2 years ...' / "
+                               "'Total children' (looked after 2.5 years+, under 16)",
+    "care_leavers_neet_19_21": "la_care_leavers_activity: 'Total not in education, "
+                               "employment or training' / 'Total', aged 19 to 21",
+    "care_leavers_unsuitable_19_21": "la_care_leavers_accommodation_suitability: "
+                                     "'Accommodation considered not suitable' / 'Total', "
+                                     "19 to 21 years",
+}
+CATALOGUE.update({e.name: e for e in (
+    *(_e(n, [Origin("cin_outcomes_ees", "primary",
+                    f"{_OUT[f]}: {how}, " + ("CINO at 31 March" if n.startswith("cin_") else
+                                             "CLA 12 months at 31 March"), "2016-2022")],
+         basis="published average" if n == "cla_attainment8" else "counts")
+      for n, (f, how) in _CIN_OUT.items()),
+    *(_e(n, [Origin("cla_outcomes_ees", "primary", how, "2018-2022")],
+         basis="published average" if n == "cla_sdq_mean" else "counts") for n, how in _OC2.items()),
+    *(_e(n, [Origin("cla_stability_leavers_ees", "primary", how, "2018-2022")])
+      for n, how in _STAB.items()),
+    _e("cla_persistent_absentees_15pct", [Origin("cla_oc_sfr", "primary", "sheet6_absence: "
+                                                 "'Percentage of looked after children "
+                                                 "classed as persistent absentees'",
+                                                 "2013-2015")],
+       basis="published percentage"),
+    _e("cla_gcse_5_a_to_c", [Origin("cla_oc_sfr", "primary", "sheet3_ks4: '5+ GCSEs at "
+                                    "grades A*-C' (percentage achieving)", "2011-2015")],
+       basis="published percentage"),
+)})
 
 #: Vocabulary indicators the public files here cannot provide.
 NOT_AVAILABLE = {

@@ -137,12 +137,19 @@ VARIABLES: tuple[Variable, ...] = (
              definition="CP plans started that were a second or subsequent plan (%)",
              lower_is_better=True),
     Variable("cic_persistently_absent", "Children in care persistently absent (%)", "table6",
-             None, lower_is_better=True),
+             "cla_persistent_absentees_15pct",
+             definition="children looked after 12 months classed as persistent absentees "
+                        "(about 15% of sessions), as published in SFR11/2016 for 2013-2015",
+             lower_is_better=True),
     Variable("cic_missing", "Children in care with a missing episode (%)", "table6",
              "cla_missing", definition="children looked after who went missing in the year (%)",
              lower_is_better=True),
     Variable("cic_without_5_gcses", "Children in care without 5 good GCSEs (%)", "table6",
-             None, lower_is_better=True),
+             "cla_gcse_5_a_to_c", "complement",
+             definition="100 - children looked after 12 months with 5+ GCSEs at A*-C or "
+                        "equivalent (%), as published in SFR11/2016; 2014 and 2015 under the "
+                        "Wolf and early-entry rules (not comparable with 2013)",
+             lower_is_better=True),
     Variable("icpc_overdue", "ICPCs overdue (%)", "table7", "icpc_within_15_days", "complement",
              definition="100 - ICPCs held within 15 working days (%)", lower_is_better=True),
     Variable("cp_reviews_overdue", "CP review conferences overdue (%)", "table7", None,

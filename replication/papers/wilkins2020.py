@@ -147,68 +147,123 @@ VARIABLES: tuple[Variable, ...] = (
     _v(9, "repeat_referrals", "Repeat referrals (%)", "CIN outcomes", "re_referrals",
        lower=True),
     _v(10, "cin_persistently_absent", "CIN persistently absent from education (%)",
-       "CIN outcomes", lower=True),
+       "CIN outcomes", "cin_persistent_absence",
+       definition="children in need at 31 March other than those on a CP plan or looked after "
+                  "(CINO) absent from 10% or more of sessions over six half terms (%); the "
+                  "paper's 'children in need' may include those on a plan", lower=True),
     _v(11, "cin_fixed_exclusion", "CIN with a fixed term exclusion (%)", "CIN outcomes",
-       lower=True),
+       "cin_suspension", definition="CINO pupils with one or more suspensions (fixed-period "
+                                    "exclusions) in the same academic year (%); the 2017/18 "
+                                    "release the paper used may have carried 2016/17 "
+                                    "exclusions", lower=True),
     _v(12, "cin_unauthorised_absence", "Unauthorised absences of CIN (% of sessions)",
-       "CIN outcomes", lower=True),
-    _v(13, "cin_sen_support", "CIN with SEN receiving SEN support (%)", "CIN outcomes"),
+       "CIN outcomes", "cin_unauthorised_absence",
+       definition="sessions of unauthorised absence of CINO pupils / possible sessions (%), "
+                  "six half terms", lower=True),
+    _v(13, "cin_sen_support", "CIN with SEN receiving SEN support (%)", "CIN outcomes",
+       "cin_sen_support", definition="CINO pupils on SEN support, as a % of all CINO pupils "
+                                     "(the paper's wording may mean % of those with SEN)"),
     _v(14, "cin_ks2_maths", "CIN meeting expected KS2 mathematics (%)", "CIN outcomes",
-       lower=False),
+       "cin_ks2_maths", definition="CINO pupils meeting the expected standard in KS2 "
+                                   "mathematics (%)", lower=False),
     _v(15, "cin_ks2_writing", "CIN meeting expected KS2 writing (%)", "CIN outcomes",
-       lower=False),
+       "cin_ks2_writing", definition="CINO pupils meeting the expected standard in KS2 "
+                                     "writing (teacher assessment) (%)", lower=False),
     _v(16, "cin_ks2_reading", "CIN meeting expected KS2 reading (%)", "CIN outcomes",
-       lower=False),
+       "cin_ks2_reading", definition="CINO pupils meeting the expected standard in KS2 "
+                                     "reading (%)", lower=False),
     _v(17, "cin_ks2_rwm", "CIN meeting expected KS2 reading, writing and maths (%)",
-       "CIN outcomes", lower=False),
+       "CIN outcomes", "cin_ks2_rwm", definition="CINO pupils meeting the expected standard "
+                                                 "in KS2 reading, writing and mathematics (%)",
+       lower=False),
     _v(18, "cin_ks2_gps", "CIN meeting expected KS2 grammar, spelling and punctuation (%)",
-       "CIN outcomes", lower=False),
-    _v(19, "cin_gcse_level4", "CIN level 4 GCSE pass rate (%)", "CIN outcomes", lower=False),
-    _v(20, "cin_gcse_level5", "CIN level 5 GCSE pass rate (%)", "CIN outcomes", lower=False),
+       "CIN outcomes", "cin_ks2_gps", definition="CINO pupils meeting the expected standard "
+                                                 "in KS2 grammar, punctuation and spelling (%)",
+       lower=False),
+    _v(19, "cin_gcse_level4", "CIN level 4 GCSE pass rate (%)", "CIN outcomes",
+       "cin_gcse_em_grade4", definition="CINO pupils at the end of KS4 with grade 4 or above "
+                                        "in both English and mathematics GCSEs (%)",
+       lower=False),
+    _v(20, "cin_gcse_level5", "CIN level 5 GCSE pass rate (%)", "CIN outcomes",
+       "cin_gcse_em_grade5", definition="CINO pupils at the end of KS4 with grade 5 or above "
+                                        "in both English and mathematics GCSEs (%)",
+       lower=False),
     _v(21, "repeat_cp_plans", "Repeat child protection plans (%)", "CIN outcomes",
        "cpp_second_or_subsequent", lower=True),
     _v(22, "cp_plans_2_years", "Child protection plans lasting 2+ years (%)", "CIN outcomes",
        "cpp_2_years_plus", definition="CP plans ended in the year that had lasted 2 years or "
                                       "more (%)", lower=True),
     _v(23, "cic_health_assessment", "CIC with an up-to-date health assessment (%)",
-       "CIC procedural", lower=False),
+       "CIC procedural", "cla_health_assessment",
+       definition="children looked after 12 months at 31 March whose annual health "
+                  "assessment was up to date (%)", lower=False),
     _v(24, "cic_dental_check", "CIC with an up-to-date dental check (%)", "CIC procedural",
-       lower=False),
+       "cla_dental_check", definition="children looked after 12 months at 31 March whose "
+                                      "teeth were checked by a dentist (%)", lower=False),
     _v(25, "cic_persistently_absent", "CIC persistently absent from education (%)",
-       "CIC education", lower=True),
+       "CIC education", "cla_persistent_absence",
+       definition="children looked after 12 months absent from 10% or more of sessions over "
+                  "six half terms (%; the original 2017/18 release used five half terms)",
+       lower=True),
     _v(26, "cic_unauthorised_absence", "Unauthorised absences of CIC (% of sessions)",
-       "CIC education", lower=True),
+       "CIC education", "cla_unauthorised_absence",
+       definition="sessions of unauthorised absence of children looked after 12 months / "
+                  "possible sessions (%), six half terms", lower=True),
     _v(27, "cic_ks2_reading", "CIC meeting expected KS2 reading (%)", "CIC education",
-       lower=False),
+       "cla_ks2_reading", definition="children looked after 12 months meeting the expected "
+                                     "standard in KS2 reading (%)", lower=False),
     _v(28, "cic_ks2_progress_writing", "CIC average KS2 progress in writing", "CIC education",
        lower=False),
     _v(29, "cic_ks2_progress_maths", "CIC average KS2 progress in mathematics",
        "CIC education", lower=False),
-    _v(30, "cic_gcse_level5", "CIC level 5 GCSE pass rate (%)", "CIC education", lower=False),
-    _v(31, "cic_attainment8", "CIC average Attainment 8 score", "CIC education", lower=False),
+    _v(30, "cic_gcse_level5", "CIC level 5 GCSE pass rate (%)", "CIC education",
+       "cla_gcse_em_grade5", definition="children looked after 12 months at the end of KS4 "
+                                        "with grade 5 or above in English and mathematics "
+                                        "(%; most LA cells suppressed)", lower=False),
+    _v(31, "cic_attainment8", "CIC average Attainment 8 score", "CIC education",
+       "cla_attainment8", definition="average Attainment 8 score of children looked after "
+                                     "12 months at the end of KS4", lower=False),
     _v(32, "cic_progress8", "CIC average Progress 8 score", "CIC education", lower=False),
     _v(33, "cic_substance_misuse", "CIC with a substance misuse problem (%)", "CIC health",
-       lower=True),
+       "cla_substance_misuse", definition="children looked after 12 months identified as "
+                                          "having a substance misuse problem (%)", lower=True),
     _v(34, "cic_substance_intervention",
        "CIC with a substance misuse problem receiving an intervention (%)", "CIC health",
-       lower=False),
-    _v(35, "cic_sdq_mean", "CIC average SDQ score", "CIC health", lower=True),
-    _v(36, "cic_sdq_concern", "CIC with concerning SDQ scores (%)", "CIC health", lower=True),
+       "cla_substance_intervention",
+       definition="of those identified with a substance misuse problem, the % who received an "
+                  "intervention", lower=False),
+    _v(35, "cic_sdq_mean", "CIC average SDQ score", "CIC health", "cla_sdq_mean",
+       definition="average SDQ score of children looked after 12 months aged 5-16",
+       lower=True),
+    _v(36, "cic_sdq_concern", "CIC with concerning SDQ scores (%)", "CIC health",
+       "cla_sdq_concern", definition="SDQ score a cause for concern, as a % of the SDQ "
+                                     "scores received (children aged 5-16)", lower=True),
     _v(37, "cic_immunisations", "CIC with up-to-date immunisations (%)", "CIC health",
-       lower=False),
+       "cla_immunisations", definition="children looked after 12 months whose immunisations "
+                                       "were up to date (%)", lower=False),
     _v(38, "cic_placed_20_miles", "CIC placed 20+ miles from home (%)", "CIC other",
        lower=True),
     _v(39, "cic_missing", "CIC with a missing episode (%)", "CIC other", "cla_missing",
        definition="children looked after who went missing in the year (%)", lower=True),
-    _v(40, "cic_convicted", "CIC with a criminal conviction (%)", "CIC other", lower=True),
+    _v(40, "cic_convicted", "CIC with a criminal conviction (%)", "CIC other",
+       "cla_convicted", definition="children looked after 12 months aged 10-17 convicted or "
+                                   "subject to a youth caution or youth conditional caution "
+                                   "in the year (%; cautions included)", lower=True),
     _v(41, "cic_3_placements", "CIC with 3+ placement moves in one year (%)", "CIC other",
-       lower=True),
+       "cla_3_placements", definition="children looked after at 31 March with 3 or more "
+                                      "placements during the year (%)", lower=True),
     _v(42, "cic_stable_placement", "CIC with a stable placement (%)", "CIC other",
-       lower=False),
+       "cla_long_term_stability",
+       definition="children looked after 2.5 years or more, under 16, in the same placement "
+                  "for 2 years or more (%; DfE's long-term stability measure)", lower=False),
     _v(43, "care_leavers_neet", "Care leavers (19-21) not in education, employment or "
-                                "training (%)", "leaving care", lower=True),
+                                "training (%)", "leaving care", "care_leavers_neet_19_21",
+       definition="care leavers aged 19-21 not in education, employment or training, as a % "
+                  "of all care leavers 19-21 (information not known in the base)", lower=True),
     _v(44, "care_leavers_unsuitable", "Care leavers in unsuitable accommodation (%)",
-       "leaving care", lower=True),
+       "leaving care", "care_leavers_unsuitable_19_21",
+       definition="care leavers aged 19-21 in accommodation considered not suitable, as a % "
+                  "of all care leavers 19-21 (no information in the base)", lower=True),
     _v(45, "care_leavers_custody", "Care leavers in custody (%)", "leaving care", lower=True),
 )
 """Table 3's 45 variables (spending counts as one, item 6, with four measures) in the
