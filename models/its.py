@@ -83,6 +83,11 @@ PSEUDO_KINDS: frozenset[str] = frozenset({"money", "fte", "amount"})
 
 LIKELIHOOD_ML = "Poisson maximum likelihood"
 LIKELIHOOD_PSEUDO = "Poisson pseudo-likelihood on the amount (model-based SEs)"
+LIKELIHOOD_PSEUDO_PEARSON = "Poisson pseudo-likelihood on the amount (Pearson-scaled SEs)"
+
+SE_SCALES = ("model", "pearson")
+"""``se_scale`` of :func:`its_fit`: "model" (lme4's vcov, the paper's mepoisson SEs) or
+"pearson" (that vcov times the Pearson dispersion, as a quasi-Poisson GLM scales it)."""
 
 # --------------------------------------------------------------------------- design
 
@@ -213,6 +218,11 @@ class ITSFit(TidyResult):
     excluded: pd.DataFrame = field(repr=False)
     event_times: tuple[int, ...] = ()
     """The event years present in the fitted rows (which stages the data identify)."""
+    se_scale: str = "model"
+    dispersion: float = float("nan")
+    """Pearson dispersion sum((y - mu)^2 / mu) / (n - p - k), mu the conditional means, p the
+    fixed effects, k the variance parameters: 1 for Poisson data, the factor by which
+    ``se_scale="pearson"`` multiplies the covariance."""
 
     @property
     def fixef(self) -> pd.Series:
@@ -220,7 +230,9 @@ class ITSFit(TidyResult):
 
     @property
     def vcov(self) -> pd.DataFrame:
-        return self.glmm.vcov
+        """lme4's vcov, times :attr:`dispersion` when ``se_scale="pearson"``."""
+        v = pd.DataFrame(self.glmm.vcov, dtype=float)
+        return v * self.dispersion if self.se_scale == "pearson" else v
 
     @property
     def loglik(self) -> float:
@@ -254,8 +266,20 @@ class ITSFit(TidyResult):
         return trajectory(self, years=years, level=level)
 
     def tidy(self) -> pd.DataFrame:
-        """The GLMM's tidy table with the % change (100(exp(b) - 1)) and its CI per term."""
+        """The GLMM's tidy table with the % change (100(exp(b) - 1)) and its CI per term
+        (fixed-effect SEs, statistics, p-values and CIs Pearson-scaled when ``se_scale`` is
+        "pearson")."""
         tab = self.glmm.tidy().copy()
+        if self.se_scale == "pearson":
+            fixed = tab["std_error"].notna() & tab["term"].isin(self.glmm.fixef.index)
+            se = tab.loc[fixed, "std_error"] * np.sqrt(self.dispersion)
+            z = tab.loc[fixed, "estimate"] / se
+            q = stats.norm.ppf(0.975)
+            tab.loc[fixed, "std_error"] = se
+            tab.loc[fixed, "statistic"] = z
+            tab.loc[fixed, "p_value"] = 2.0 * stats.norm.sf(np.abs(z))
+            tab.loc[fixed, "conf_low"] = tab.loc[fixed, "estimate"] - q * se
+            tab.loc[fixed, "conf_high"] = tab.loc[fixed, "estimate"] + q * se
         tab["pct_change"] = 100.0 * np.expm1(tab["estimate"])
         tab["pct_low"] = 100.0 * np.expm1(tab["conf_low"])
         tab["pct_high"] = 100.0 * np.expm1(tab["conf_high"])
@@ -268,6 +292,8 @@ class ITSFit(TidyResult):
         g["likelihood"] = self.likelihood
         g["n_la"] = self.n_la
         g["n_excluded"] = len(self.excluded)
+        g["dispersion"] = self.dispersion
+        g["se_scale"] = self.se_scale
         return g
 
 
@@ -347,6 +373,7 @@ def its_fit(
     window: tuple[int, int] | None = (-3, 3),
     control: Mapping[str, Any] | None = None,
     start: Any = None,
+    se_scale: str = "model",
 ) -> ITSFit:
     """Fit one segmented multilevel Poisson model to an LA-by-year frame.
 
@@ -373,8 +400,13 @@ def its_fit(
     random intercept ``(1 | obs)`` (a Poisson-lognormal model for counts more variable than
     Poisson; not in the paper; Laplace, as lme4 for several terms). ``nagq`` is lme4's nAGQ
     (7 = Stata mepoisson's default, which the paper used). ``control`` and ``start`` (theta
-    values, as lme4's ``start``) are passed to ``glmer_poisson``.
+    values, as lme4's ``start``) are passed to ``glmer_poisson``. ``se_scale="pearson"``
+    multiplies the fixed effects' covariance by the Pearson dispersion (:attr:`ITSFit.dispersion`;
+    not in the paper): SEs that do not depend on the unit of a pseudo-likelihood amount, and
+    that widen for counts more variable than Poisson, at no extra fitting cost.
     """
+    if se_scale not in SE_SCALES:
+        raise ValueError(f"se_scale must be one of {SE_SCALES}, got {se_scale!r}")
     name, terms = _resolve_model(model)
     design = segmented_design(df, la=la, year=year, inspection_year=inspection_year,
                               window=window)
@@ -399,7 +431,11 @@ def its_fit(
         formula=formula,
         outcome=outcome,
         outcome_kind=outcome_kind,
-        likelihood=LIKELIHOOD_PSEUDO if pseudo else LIKELIHOOD_ML,
+        likelihood=(LIKELIHOOD_ML if not pseudo else LIKELIHOOD_PSEUDO_PEARSON
+                    if se_scale == "pearson" else LIKELIHOOD_PSEUDO),
+        se_scale=se_scale,
+        dispersion=pearson_dispersion(y, np.asarray(res.fitted_values, dtype=float),
+                                      len(res.fixef) + len(np.atleast_1d(res.theta))),
         nagq=glmm_nagq,
         random_slope=random_slope,
         overdispersion=overdispersion,
@@ -494,6 +530,16 @@ def fit_impact_models(
 # --------------------------------------------------------------------------- reporting
 
 
+def pearson_dispersion(y: np.ndarray, mu: np.ndarray, n_params: int) -> float:
+    """sum((y - mu)^2 / mu) / (n - n_params): the Pearson dispersion of a Poisson fit (as
+    R's summary.glm estimates it for family=quasipoisson), NaN without residual df."""
+    y, mu = np.asarray(y, dtype=float), np.asarray(mu, dtype=float)
+    df = y.size - int(n_params)
+    if df <= 0:
+        return float("nan")
+    return float(np.sum((y - mu) ** 2 / mu) / df)
+
+
 def _coef_vcov(fit: Any) -> tuple[list[str], pd.Series, pd.DataFrame]:
     """The model's design terms, and its fixed effects and their covariance over
     ``(Intercept)`` and those terms; a term the GLMM dropped as aliased (rank-deficient design,
@@ -504,8 +550,8 @@ def _coef_vcov(fit: Any) -> tuple[list[str], pd.Series, pd.DataFrame]:
                                                               if t in fixef.index]
     names = ["(Intercept)", *terms]
     b = fixef.reindex(names, fill_value=0.0)
-    v = pd.DataFrame(glmm.vcov, dtype=float).reindex(index=names, columns=names,
-                                                      fill_value=0.0)
+    v = pd.DataFrame(fit.vcov if isinstance(fit, ITSFit) else glmm.vcov,
+                     dtype=float).reindex(index=names, columns=names, fill_value=0.0)
     return terms, b, v
 
 

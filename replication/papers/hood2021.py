@@ -74,6 +74,9 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "outcome_kinds": None,
     "warm_start": True,
     "overdispersion": "none",
+    "se_scale": "pseudo",
+    "years": (2010, 2019),
+    "fixed_effects_check": False,
 }
 """Named options besides nagq, random_slope, impact_model and n_jobs (see :func:`run`)."""
 
@@ -103,6 +106,18 @@ OPTION_DOCS: dict[str, OptionDoc] = {
     "warm_start": OptionDoc("False", "the same optimum, reached sooner"),
     "overdispersion": OptionDoc('"olre": an observation-level random intercept (Laplace; '
                                 "slow)", "the paper's Poisson model"),
+    "years": OptionDoc("any (first, last) panel years, or None = every year of the panel",
+                       "2009-10 to 2018-19, the paper's data (METHODS section 2)"),
+    "fixed_effects_check": OptionDoc(
+        "True: the robustness check of every indicator (all LAs) by two-way fixed effects "
+        "(linearmodels PanelOLS, LA and year effects, log rates, SEs clustered by LA)",
+        "not in the paper"),
+    "se_scale": OptionDoc('"model" (every SE model-based, as lme4 and mepoisson report); '
+                          '"pearson" (every SE Pearson-scaled: quasi-Poisson, for counts more '
+                          "variable than Poisson)",
+                          "Pearson-scaled SEs for the pseudo-likelihood amounts (money, FTE, "
+                          "levels), whose model-based SEs depend on the amount's unit; "
+                          "model-based for counts, as the paper"),
 }
 """Alternatives of each option and why its default is what it is (the report's options
 table)."""
@@ -267,6 +282,18 @@ def median_by_event_year(panel: Any, df: pd.DataFrame, indicators: Sequence[str]
 # --------------------------------------------------------------------------- fits
 
 
+SE_SCALE_CHOICES = ("pseudo", "model", "pearson")
+"""The study's ``se_scale`` option: which fits get Pearson-scaled SEs
+(:func:`models.its.its_fit`'s ``se_scale``): the pseudo-likelihood amounts only, none, or all."""
+
+
+def _fit_se_scale(choice: str, kind: str) -> str:
+    """its_fit's se_scale for an indicator of outcome ``kind`` under the study's choice."""
+    if choice == "pearson" or (choice == "pseudo" and kind in its.PSEUDO_KINDS):
+        return "pearson"
+    return "model"
+
+
 def _fit_batch(
     indicator: str,
     group: str,
@@ -282,6 +309,7 @@ def _fit_batch(
     criterion: str,
     warm_start: bool,
     overdispersion: bool,
+    se_scale: str = "pseudo",
 ) -> dict[str, Any]:
     """All impact models for one indicator and group; the reported model's stages and trajectory.
 
@@ -302,7 +330,8 @@ def _fit_batch(
                 fits[m] = its.its_fit(data, "numerator", kind, denominator=denominator,
                                       model=m, nagq=nagq, random_slope=random_slope,
                                       window=window, start=start,
-                                      overdispersion=overdispersion)
+                                      overdispersion=overdispersion,
+                                      se_scale=_fit_se_scale(se_scale, kind))
                 if warm_start and start is None and fits[m].converged:
                     start = np.asarray(fits[m].glmm.theta, dtype=float)
             except Exception as exc:  # reported in the notes, the cell left empty
@@ -323,6 +352,8 @@ def _fit_batch(
         pc.insert(0, "indicator", indicator)
         pc["outcome_kind"] = kind
         pc["likelihood"] = fit.likelihood
+        pc["dispersion"] = fit.dispersion
+        pc["se_scale"] = fit.se_scale
         pc["n_la"] = fit.n_la
         pc["nobs"] = fit.nobs
         pc["converged"] = fit.converged
@@ -334,6 +365,7 @@ def _fit_batch(
         out["n_excluded"] = len(fit.excluded)
         out["excluded"] = fit.excluded
         out["fit_info"] = {"loglik": fit.loglik, "formula": fit.formula, "nagq": fit.nagq,
+                           "pearson": fit.se_scale == "pearson",
                            "theta": fit.glmm.theta.to_numpy(dtype=float),
                            "fixef": fit.glmm.fixef.to_numpy(dtype=float)}
     return out
@@ -431,7 +463,9 @@ def recovery_table(truth: Any, stages: pd.DataFrame, scale: str = "stage") -> pd
 # --------------------------------------------------------------------------- published numbers
 
 REASON_HISTORY = ("needs every Ofsted judgement 2009-2019 (pre-SIF frameworks are not public "
-                  "here; the panel keeps each LA's first SIF and latest ILACS judgement)")
+                  "here; the panel keeps each LA's first SIF and first ILACS judgement)")
+ILACS_FIRST_TWO_YEARS = ("2018-01-01", "2019-12-31")
+"""'The first two years of the ILACS framework' (in operation since January 2018)."""
 
 
 def reproduce_published(panel: Any, df: pd.DataFrame, indicators: Sequence[str],
@@ -500,10 +534,23 @@ def reproduce_published(panel: Any, df: pd.DataFrame, indicators: Sequence[str],
     put("in_cycle_years", None, "a statement about Ofsted, not an analysis of the data")
     for rid in ("in_inad_pct", "in_inad_count", "in_good_pct", "in_good_count"):
         put(rid, None, REASON_HISTORY)
-    put("in_ilacs_pct", None, "needs each LA's first ILACS judgement (2018-2019); the panel "
-                              "keeps the latest")
-    put("d_outstanding_ratio", None, "needs the first two years of ILACS judgements; the "
-                                     "panel keeps each LA's latest")
+    las = panel.las
+    if {"ilacs_date", "ilacs_judgement"} <= set(las.columns):
+        first_two = pd.to_datetime(las["ilacs_date"]).between(*ILACS_FIRST_TWO_YEARS)
+        grades = las.loc[first_two, "ilacs_judgement"].dropna().astype(str)
+        how = (f"each LA's first ILACS judgement dated {ILACS_FIRST_TWO_YEARS[0]} to "
+               f"{ILACS_FIRST_TWO_YEARS[1]} (standard and short inspections): {len(grades)} LAs")
+        put("in_ilacs_pct", 100.0 * grades.isin(["good", "outstanding"]).mean()
+            if len(grades) else None, how)
+        sif = las["sif_overall"].dropna().astype(str) if "sif_overall" in las else pd.Series([])
+        n_sif = int((sif == "outstanding").sum())
+        put("d_outstanding_ratio", (grades == "outstanding").sum() / n_sif if n_sif else None,
+            f"outstanding: {int((grades == 'outstanding').sum())} in {how}, over {n_sif} among "
+            "the first SIF judgements" if n_sif else "no outstanding first SIF judgement in "
+            "the data (panel.las sif_overall)")
+    else:
+        for rid in ("in_ilacs_pct", "d_outstanding_ratio"):
+            put(rid, None, "panel.las has no ILACS judgements (ilacs_date, ilacs_judgement)")
     return out
 
 
@@ -535,6 +582,10 @@ one <- function(cs) {
   if (is.null(fit)) return(list(failed = TRUE, message = msg))
   fe <- fixef(fit)
   V <- as.matrix(vcov(fit))
+  if (isTRUE(cs$pearson)) {  # Pearson dispersion on the conditional means, as its_fit
+    V <- V * sum(residuals(fit, type = "pearson")^2) /
+      (nobs(fit) - length(fe) - length(getME(fit, "theta")))
+  }
   keep <- intersect(terms, names(fe))
   b <- setNames(rep(0, length(terms)), terms)
   b[keep] <- fe[keep]
@@ -571,7 +622,7 @@ def _r_case(data: pd.DataFrame, kind: str, info: dict[str, Any],
     if off is not None:
         d["off"] = off
     return {"data": d, "formula": info["formula"], "nagq": int(info["nagq"]),
-            "has_offset": off is not None}
+            "has_offset": off is not None, "pearson": bool(info.get("pearson", False))}
 
 
 CASES_PER_PROCESS = 6
@@ -789,7 +840,10 @@ def run(
 ) -> StudyResult:
     """Run hood2021 on a panel: Figure 1, Table 2, Figures 2-4 and the impact-model comparison.
 
-    Options (defaults in :data:`DEFAULT_OPTIONS`): ``window`` event years kept for the fits
+    Options (defaults in :data:`DEFAULT_OPTIONS`; alternatives in :data:`OPTION_DOCS`):
+    ``years`` the panel years used ((2010, 2019): the paper's 2009-10 to 2018-19; None =
+    every year); ``se_scale`` which SEs are Pearson-scaled ("pseudo": the pseudo-likelihood
+    amounts; "model"; "pearson": all); ``window`` event years kept for the fits
     ((-3, 3), the paper's seven years; None = every year); ``stage_scale`` "stage" (the
     year-on-year change in each stage, the paper's reading) or "term" (each coefficient);
     ``criterion`` "aic" or "bic" for the comparison's ``chosen``; ``models`` the impact
@@ -816,6 +870,8 @@ def run(
     for m in (*models, impact_model):
         if m not in its.IMPACT_MODELS:
             raise KeyError(f"unknown impact model {m!r}; choose from {list(its.IMPACT_MODELS)}")
+    if opts["se_scale"] not in SE_SCALE_CHOICES:
+        raise ValueError(f"se_scale must be one of {SE_SCALE_CHOICES}, got {opts['se_scale']!r}")
     if opts["overdispersion"] not in ("none", "olre"):
         raise ValueError(f"overdispersion must be 'none' or 'olre', got {opts['overdispersion']!r}")
     if opts["stage_scale"] not in ("stage", "term"):
@@ -827,11 +883,23 @@ def run(
     if bad:
         raise ValueError(f"outcome_kinds: unknown kind(s) {bad}; choose from {its.OUTCOME_KINDS}")
     df, kinds, notes = _analysis_frame(panel, opts["indicators"], override)
+    if opts["years"] is not None:
+        lo, hi = (int(v) for v in opts["years"])
+        outside = ~df["year"].between(lo, hi)
+        if outside.all():
+            raise ValueError(f"years={opts['years']!r}: the panel has no LA-year in {lo}-{hi}")
+        if outside.any():
+            notes.append(f"Panel years outside {lo}-{hi} (option years) are not used: "
+                         f"{sorted(int(y) for y in df.loc[outside, 'year'].unique())}.")
+        df = df[~outside].reset_index(drop=True)
     indicators = list(kinds)
     pseudo = [i for i in indicators if kinds[i] in its.PSEUDO_KINDS]
     if pseudo:
+        how = ("model-based (they depend on the amount's unit)" if opts["se_scale"] == "model"
+               else "Pearson-scaled (the model-based SEs of a pseudo-likelihood depend on the "
+                    "amount's unit)")
         notes.append("Money, FTE and other amounts are modelled by Poisson pseudo-likelihood on "
-                     "the amount (offset log(population) for money and FTEs), SEs model-based: "
+                     f"the amount (offset log(population) for money and FTEs), SEs {how}: "
                      f"{pseudo}.")
 
     medians = median_by_event_year(panel, df, indicators)
@@ -846,7 +914,7 @@ def run(
     fn = partial(_fit_batch, models=models, impact_model=impact_model, nagq=nagq,
                  random_slope=random_slope, window=window, stage_scale=opts["stage_scale"],
                  criterion=opts["criterion"], warm_start=bool(opts["warm_start"]),
-                 overdispersion=opts["overdispersion"] == "olre")
+                 overdispersion=opts["overdispersion"] == "olre", se_scale=opts["se_scale"])
     results = _run_parallel(tasks, fn, n_jobs, progress)
     order = {(ind, g): k for k, (ind, g, _, _) in enumerate(tasks)}
     results.sort(key=lambda r: order[(r["indicator"], r["group"])])
@@ -879,6 +947,9 @@ def run(
         summary = (chosen.groupby(["group", "model"]).size().rename("n_indicators_chosen")
                    .reset_index())
         tables["model_comparison_summary"] = summary
+    if opts["fixed_effects_check"]:
+        tables["fixed_effects_check"], fe_notes = fixed_effects_table(df, indicators, window)
+        notes.extend(fe_notes)
     truth = getattr(panel, "truth", None)
     if truth is not None and not stages.empty:
         if impact_model == "slope_two_steps":
@@ -889,8 +960,10 @@ def run(
                 f"Planted effects (log link) covered by their 95% CI: {int(ok['covered'].sum())} "
                 f"of {len(ok)} ({100 * ok['covered'].mean():.0f}%); synthetic noise "
                 f"{truth.noise!r}" + ("" if truth.noise == "poisson" or opts["overdispersion"]
-                                      == "olre" else " (extra-Poisson variation: the Poisson "
-                                      "model's CIs are too narrow; see overdispersion='olre')")
+                                      == "olre" or opts["se_scale"] == "pearson" else
+                                      " (extra-Poisson variation: the Poisson model's CIs are "
+                                      "too narrow for counts; see se_scale='pearson' or "
+                                      "overdispersion='olre')")
                 + ".")
         else:
             notes.append("Planted effects are compared only for impact_model='slope_two_steps' "
@@ -945,6 +1018,9 @@ def run(
         "estimation": ("Laplace" if (random_slope or olre) else
                        f"adaptive Gauss-Hermite quadrature, {nagq} points"),
         "overdispersion": opts["overdispersion"],
+        "se_scale": opts["se_scale"],
+        "fixed_effects_check": bool(opts["fixed_effects_check"]),
+        "years": list(opts["years"]) if opts["years"] is not None else None,
         "outcome_kinds": kinds,
         "indicators": indicators,
         "n_jobs": n_jobs,
@@ -962,6 +1038,32 @@ def run(
                            exclusion_rows("sample", las.loc[no_sif, "la_code"],
                                           "no first SIF inspection year or judgement"),
                            fit_exclusions(results)))
+
+
+def fixed_effects_table(df: pd.DataFrame, indicators: Sequence[str],
+                        window: tuple[int, int] | None) -> tuple[pd.DataFrame, list[str]]:
+    """The robustness check (option ``fixed_effects_check``): for each indicator, all LAs,
+    :func:`models.its.fixed_effects_check` (two-way fixed effects on the log rate; the step
+    and slope-change terms against the common calendar trend). Returns (table, notes)."""
+    parts, notes = [], []
+    for ind in indicators:
+        d = df[df["indicator"] == ind]
+        den = None if d["denominator"].isna().all() else "denominator"
+        try:
+            chk = its.fixed_effects_check(d, "numerator", den, window=window)
+        except Exception as exc:  # reported, the indicator's rows left empty
+            notes.append(f"fixed-effects check, {ind}: {type(exc).__name__}: {exc}")
+            continue
+        tab = chk.tidy()
+        tab.insert(0, "indicator", ind)
+        tab["nobs"] = int(chk.glance()["nobs"].iloc[0])
+        parts.append(tab)
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    notes.append("Robustness check (fixed_effects_check): two-way fixed effects (LA and year) "
+                 "on the log rate, SEs clustered by LA; the pre-inspection slope is not "
+                 "identified beside year effects, so only the steps and the slope change are "
+                 "estimated.")
+    return table, notes
 
 
 def fit_exclusions(results: list[dict]) -> pd.DataFrame:

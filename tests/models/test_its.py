@@ -257,7 +257,8 @@ class _Recorder:
         return SimpleNamespace(fixef=pd.Series(np.zeros(k), index=names),
                                vcov=pd.DataFrame(np.eye(k), index=names, columns=names),
                                loglik=-10.0, aic=20.0 + 2 * (k + 1), bic=25.0, nobs=len(data),
-                               converged=True,
+                               converged=True, fitted_values=np.ones(len(data)),
+                               theta=np.ones(1),
                                glance=lambda: pd.DataFrame({"nobs": [len(data)]}))
 
 
@@ -580,3 +581,44 @@ def test_stages_and_trajectory_against_lme4(sim, full_fit):
     tr = its.trajectory(full_fit)
     np.testing.assert_allclose(tr[["percent", "conf_low", "conf_high"]].to_numpy(),
                                out["traj"], rtol=1e-4)
+
+
+def test_pearson_dispersion_is_quasipoissons():
+    """The GLM case against statsmodels' Pearson chi-square over the residual df (what R's
+    summary(glm(family = quasipoisson)) calls the dispersion)."""
+    import statsmodels.api as sm  # noqa: PLC0415
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=200)
+    y = rng.negative_binomial(5, 5 / (5 + np.exp(2 + 0.3 * x)))
+    glm = sm.GLM(y, sm.add_constant(x), family=sm.families.Poisson()).fit()
+    got = its.pearson_dispersion(y, glm.fittedvalues, 2)
+    assert got == pytest.approx(glm.pearson_chi2 / glm.df_resid, rel=1e-12)
+    assert got > 1.5  # negative binomial: overdispersed
+    assert np.isnan(its.pearson_dispersion(y[:2], glm.fittedvalues[:2], 2))
+
+
+def test_pearson_scaled_fit_scales_every_se_and_nothing_else(sim, full_fit):
+    scaled = its.its_fit(sim, "count", "rate_per_10000", denominator="population", nagq=7,
+                         se_scale="pearson")
+    phi = full_fit.dispersion
+    mu = full_fit.glmm.fitted_values
+    y = its.segmented_design(sim)["count"].to_numpy()
+    assert phi == pytest.approx(np.sum((y - mu) ** 2 / mu) / (len(y) - 5 - 1), rel=1e-12)
+    assert 0.8 < phi < 1.25  # Poisson data
+    assert scaled.dispersion == phi and full_fit.se_scale == "model"
+    np.testing.assert_allclose(scaled.fixef, full_fit.fixef, rtol=0, atol=0)
+    np.testing.assert_allclose(scaled.vcov, full_fit.vcov * phi, rtol=1e-14)
+    a, b = full_fit.percent_change(), scaled.percent_change()
+    np.testing.assert_allclose(b["std_error"], a["std_error"] * np.sqrt(phi), rtol=1e-12)
+    np.testing.assert_allclose(b["pct_change"], a["pct_change"], rtol=0, atol=0)
+    ta, tb = full_fit.tidy().set_index("term"), scaled.tidy().set_index("term")
+    fixed = list(full_fit.fixef.index)
+    np.testing.assert_allclose(tb.loc[fixed, "std_error"], ta.loc[fixed, "std_error"] * np.sqrt(phi),
+                               rtol=1e-12)
+    np.testing.assert_allclose(tb.loc[fixed, "conf_high"] - tb.loc[fixed, "estimate"],
+                               Z * tb.loc[fixed, "std_error"], rtol=1e-9)
+    g = scaled.glance()
+    assert g["se_scale"].iloc[0] == "pearson" and g["dispersion"].iloc[0] == phi
+    with pytest.raises(ValueError, match="se_scale must be one of"):
+        its.its_fit(sim, "count", "rate_per_10000", denominator="population", se_scale="robust")

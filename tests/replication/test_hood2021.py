@@ -44,25 +44,55 @@ def small_result():
 
 
 @pytest.mark.slow
-def test_planted_effects_recovered():
-    """Each true stage effect inside its 95% CI for >= 90% of the planted effects."""
+def test_planted_effects_recovered_by_the_command(tmp_path):
+    """`replicate run hood2021 --noise poisson`: each true stage effect inside its 95% CI for
+    >= 90% of the planted effects, per seed and over three seeds, every indicator."""
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from replication.cli import cli  # noqa: PLC0415
+
     recs = []
     for seed in RECOVERY_SEEDS:
-        panel = make_panel(seed=seed, noise="poisson")
-        res = hood2021.run(panel, n_jobs=1, indicators=RECOVERY_INDICATORS,
-                           models=("slope_two_steps",))
-        rec = res.tables["recovery"]
-        assert rec["comparable"].all()
+        out = tmp_path / str(seed)
+        res = CliRunner().invoke(cli, ["run", "hood2021", "--noise", "poisson", "--seed", str(seed),
+                                       "--without-r", "--set", "models=['slope_two_steps']",
+                                       "--out", str(out)], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        rec = pd.read_csv(out / "hood2021" / "recovery.csv")
+        rec = rec[rec["comparable"]]  # logit-link shares have no log-linear truth
+        assert rec["indicator"].nunique() >= 18
+        assert rec["covered"].mean() >= COVERAGE_MIN, (seed, rec[~rec["covered"]].to_string())
         recs.append(rec.assign(seed=seed))
     rec = pd.concat(recs, ignore_index=True)
-    assert len(rec) == len(RECOVERY_SEEDS) * len(RECOVERY_INDICATORS) * 3 * 4
-    share = rec["covered"].mean()
-    assert share >= COVERAGE_MIN, rec[~rec["covered"]].to_string()
+    assert rec["covered"].mean() >= COVERAGE_MIN
     # and the estimates are informative: the planted spike (step at Y0) of child protection
     # indicators after an inadequate judgement is detected in every seed
     cp = rec[(rec["indicator"].isin(["section47", "icpc", "cpp"]))
              & (rec["judgement"] == "inadequate") & (rec["stage"] == "step_y0")]
-    assert (cp["conf_low"] > 0).all()
+    assert len(cp) == 9 and (cp["conf_low"] > 0).all()
+
+
+@pytest.mark.slow
+def test_pearson_scaled_ses_widen_the_cis_on_the_overdispersed_default_panel():
+    """On the default (negative-binomial) panel the Poisson model's CIs are too narrow for
+    counts; Pearson-scaled SEs (se_scale="pearson") bring most planted effects back inside,
+    and the default already scales the pseudo-likelihood amounts (whose model-based SEs
+    depend on the unit of money)."""
+    panel = make_panel(seed=RECOVERY_SEEDS[0])
+    cover = {}
+    for scale in ("model", "pseudo", "pearson"):
+        res = hood2021.run(panel, n_jobs=1, models=("slope_two_steps",), se_scale=scale,
+                           indicators=[*RECOVERY_INDICATORS, "spend_cla"])
+        rec = res.tables["recovery"]
+        is_money = rec["indicator"].str.startswith("spend")
+        cover[scale] = {"money": rec.loc[is_money, "covered"].mean(),
+                        "counts": rec.loc[~is_money, "covered"].mean()}
+        t2 = res.tables["table2"].set_index("indicator")["se_scale"]
+        assert (t2.loc["spend_cla"] == ("model" if scale == "model" else "pearson")).all()
+        assert (t2.loc["icpc"] == ("pearson" if scale == "pearson" else "model")).all()
+    assert cover["model"]["money"] < 0.5 and cover["pseudo"]["money"] >= 0.75
+    assert cover["pseudo"]["counts"] == cover["model"]["counts"]
+    assert cover["pearson"]["counts"] >= 0.8 > cover["model"]["counts"]
 
 
 def test_recovery_uses_the_generating_coding():
@@ -90,7 +120,7 @@ def test_tables_and_figures(small_result, tmp_path):
                                      "std_error", "statistic", "p_value", "pct_change",
                                      "conf_low", "conf_high"]
     assert (t2["conf_low"] <= t2["pct_change"]).all() and (t2["pct_change"] <= t2["conf_high"]).all()
-    assert set(t2.loc[t2["indicator"] == "caseload", "likelihood"]) == {its.LIKELIHOOD_PSEUDO}
+    assert set(t2.loc[t2["indicator"] == "caseload", "likelihood"]) == {its.LIKELIHOOD_PSEUDO_PEARSON}
     assert set(t2.loc[t2["indicator"] == "icpc", "likelihood"]) == {its.LIKELIHOOD_ML}
     wide = res.tables["table2_wide"]
     assert list(wide.columns) == ["indicator", "group", *its.STAGES] and len(wide) == 12
@@ -377,3 +407,20 @@ def test_published_vs_reproduced_on_the_real_panel():
     assert not pv["reason"].str.contains("synthetic").any()
     assert "reorganisations" in pv.loc["m_las", "reason"]
 
+
+
+def test_fixed_effects_robustness_check_is_a_named_option():
+    panel = make_panel(seed=4, n_la=40, noise="poisson")
+    res = hood2021.run(panel, n_jobs=1, indicators=["icpc", "re_referrals"],
+                       models=("slope_two_steps",), fixed_effects_check=True)
+    fe = res.tables["fixed_effects_check"]
+    assert fe["indicator"].tolist() == ["icpc"] * 3 + ["re_referrals"] * 3
+    assert fe["term"].tolist() == ["step0", "step1", "post"] * 2
+    df, _, _ = hood2021._analysis_frame(panel, ["icpc"], {})
+    d = df[df["indicator"] == "icpc"]
+    direct = its.fixed_effects_check(d[d["year"].between(2010, 2019)], "numerator", "denominator")
+    np.testing.assert_allclose(fe["estimate"].iloc[:3], direct.tidy()["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(fe["std_error"].iloc[:3], direct.tidy()["std_error"], rtol=1e-12)
+    assert res.options["fixed_effects_check"] is True
+    assert "fixed_effects_check" not in hood2021.run(
+        panel, n_jobs=1, indicators=["icpc"], models=("slope_two_steps",)).tables

@@ -36,7 +36,7 @@ SEED = 31415
 @pytest.fixture(scope="module")
 def live():
     need_r_packages("lme4")
-    cases = fresh_cases(SEED, n_intercept=8, n_slope=4)
+    cases = fresh_cases(SEED, n_intercept=14, n_slope=6)  # 20 fresh panels (issue: >= 20)
     return cases, run_r(cases)
 
 
@@ -53,7 +53,10 @@ def test_fresh_panels_match_lme4(live):
             # same likelihood function on both sides, and ours never lower than lme4's
             assert d["check"] <= LOGLIK_TOL, (name, k, d)
             assert d["gain"] >= -LOGLIK_TOL, (name, k, d)
-            if r_at_lower_maximum(d):
+            r_unconverged = any("failed to converge" in str(w) for w in r["warnings"])
+            if r_at_lower_maximum(d) or r_unconverged:
+                # lme4 stopped short (a lower maximum, or its own convergence warning) and
+                # our logLik is not below its: a case to report, not a disagreement
                 lower.append((name, k, d["gain"]))
                 continue
             compared += 1
@@ -67,7 +70,7 @@ def test_fresh_panels_match_lme4(live):
             assert ours == theirs, (name, k)
     # lme4 stopping at a lower maximum happens only with random slopes (theta_11 = 0)
     assert all(cases[n]["formula"].count("+ time |") for n, _, _ in lower), lower
-    assert compared >= 16
+    assert compared >= 30
 
 
 def test_predict_ranef_deviance_live(live):
@@ -155,3 +158,24 @@ def test_check_conv_messages_live():
         ours, _ = _check_conv(fit, {})
         theirs = [theirs] if isinstance(theirs, str) else list(theirs)
         assert list(dict.fromkeys(ours)) == list(dict.fromkeys(m.strip() for m in theirs)), cc
+
+
+def test_a_group_with_one_observation_fits_as_lme4_does():
+    """lme4 fits a grouping level observed once (no error, no warning); so do we, to the
+    same estimates: its conditional mode is shrunk by the prior like any other."""
+    need_r_packages("lme4")
+    case = fresh_cases(SEED + 1, n_intercept=1, n_slope=0)["intercept0"]
+    cols = {k: np.asarray(v) for k, v in case["data"].items()}
+    first = cols["la"][0]
+    keep = (cols["la"] != first) | (np.arange(len(cols["la"])) == 0)  # level `first`: 1 row
+    case = {**case, "data": {k: v[keep].tolist() for k, v in cols.items()}}
+    assert (np.asarray(case["data"]["la"]) == first).sum() == 1
+    results = run_r({"single": case})["single"]
+    for k in case["nagq"]:
+        r = results[f"nagq{k}"]["tight"]
+        assert "fixef" in r and not list(r["warnings"])
+        res = fit_case(case, k)
+        d = compare(res, r)
+        assert d["fixef"] <= FIXEF_TOL and d["se"] <= SE_TOL and d["theta"] <= THETA_TOL, d
+        assert d["loglik"] <= LOGLIK_TOL, d
+        assert res.ranef()["la"].shape[0] == len(set(case["data"]["la"]))
