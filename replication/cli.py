@@ -64,11 +64,11 @@ def main() -> None:
 # --------------------------------------------------------------------------- run
 
 
-def _load_panel(data: str, seed: int):
+def _load_panel(data: str, seed: int, noise: str = "negbin"):
     from replication.data import load_panel  # noqa: PLC0415
 
     if data == "synthetic":
-        return load_panel("synthetic", seed=seed)
+        return load_panel("synthetic", seed=seed, noise=noise)
     path = Path(data)
     if not path.exists():
         raise _Failure(f"--data {data}: no such file (give 'synthetic' or a panel written by `replicate data build`)")
@@ -115,6 +115,10 @@ def _build_note(panel, data: str) -> str:
 @click.option("--data", default="synthetic", show_default=True,
               help="'synthetic' (built-in generator) or a panel parquet file in the project's schema.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthetic panel.")
+@click.option("--noise", type=click.Choice(["negbin", "poisson"]), default="negbin",
+              show_default=True,
+              help="Noise of the synthetic panel: 'negbin' (the real data's extra-Poisson "
+                   "variation) or 'poisson' (the Poisson models exactly right).")
 @click.option("--out", "out_dir", default="replication-output", show_default=True,
               type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--with-r/--without-r", "with_r", default=None,
@@ -126,7 +130,7 @@ def _build_note(panel, data: str) -> str:
                    "With 'all', each option goes to the studies that have it. The report lists "
                    "every option, its default and its alternatives.")
 def run(study: str, data: str, seed: int, out_dir: str, with_r: bool | None,
-        settings: tuple[str, ...] = ()) -> None:
+        settings: tuple[str, ...] = (), noise: str = "negbin") -> None:
     """Run STUDY ('all' or one of the studies) and write its tables and figures to --out."""
     import inspect  # noqa: PLC0415
 
@@ -145,7 +149,10 @@ def run(study: str, data: str, seed: int, out_dir: str, with_r: bool | None,
     chosen = _parse_settings(settings, [m for m in map(study_module, wanted) if m is not None])
     t0 = time.perf_counter()
     try:
-        panel = _load_panel(data, seed)
+        if data != "synthetic" and (seed != 0 or noise != "negbin"):
+            raise _Failure("--seed and --noise describe the synthetic panel; they do not apply "
+                           f"to --data {data}")
+        panel = _load_panel(data, seed, noise)
     except (ValueError, FileNotFoundError) as exc:
         raise _Failure(str(exc)) from exc
     err.print(f"data: {panel.label}")

@@ -553,6 +553,8 @@ def read_parquet_panel(path, *, exclude: Iterable[int] = DEFAULT_EXCLUDED_LAS) -
     raw = (table.schema.metadata or {}).get(b"csc_panel")
     meta = json.loads(raw) if raw else {}
     label = meta.get("label") or f"parquet ({path.name})"
+    if label.startswith("synthetic"):  # the planted truth is not written with the panel
+        label += f", read from {path.name}: no planted truth to compare"
     exclusions = pd.DataFrame(meta["exclusions"]) if meta.get("exclusions") else None
     side = las_sidecar(path)
     las = pd.read_parquet(side) if side.is_file() else None

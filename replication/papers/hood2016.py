@@ -430,7 +430,8 @@ def accuracy_table(y: np.ndarray, prob: np.ndarray, threshold: float) -> pd.Data
 
 
 def recovery_table(truth: Any, coef: pd.Series, wide_year: pd.DataFrame) -> pd.DataFrame | None:
-    """Planted versus estimated coefficients of the inadequate model (synthetic panels)."""
+    """Planted versus estimated coefficients of the inadequate model (synthetic panels); a
+    predictor selected but not planted (planted 0) has ``sign_recovered`` empty."""
     planted = getattr(truth, "inadequate_coefficients", None) if truth is not None else None
     if not planted:
         return None
@@ -459,7 +460,7 @@ def recovery_table(truth: Any, coef: pd.Series, wide_year: pd.DataFrame) -> pd.D
                 "estimate": float(coef[ind]),
                 "planted_per_sd": 0.0,
                 "selected": True,
-                "sign_recovered": False,
+                "sign_recovered": None,  # not planted: a false positive, no sign to recover
             }
         )
     return pd.DataFrame(rows)

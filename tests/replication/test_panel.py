@@ -215,7 +215,8 @@ def test_parquet_round_trip(tmp_path):
     pd.testing.assert_frame_equal(p.las, q.las, check_exact=True)
     pd.testing.assert_frame_equal(p.exclusions, q.exclusions)
     pd.testing.assert_frame_equal(p.indicators, q.indicators)
-    assert q.label == p.label and q.truth is None
+    assert q.label == p.label + ", read from panel.parquet: no planted truth to compare"
+    assert q.truth is None
     pd.testing.assert_frame_equal(p.wide(), q.wide(), check_exact=True)
 
 

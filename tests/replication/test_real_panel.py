@@ -136,3 +136,36 @@ def test_cli_on_real_data(tmp_path):
     tab = coverage(panel)
     assert tab.loc["referrals", 2013] == 146  # 151 less City of London, and 835-837, 420
     assert (tmp_path / "panel.report.csv").is_file()
+
+
+def test_the_studies_run_from_the_command_line_on_the_real_panel(tmp_path):
+    """`replicate data build` then `replicate run all --data` on its file: the Wilkins samples
+    as the Ofsted data give them (named in sample_vs_paper), hood2021 fitted, hood2016 reported
+    as not runnable (the 2012-13 ratings are not in the raw data), the build's log in the
+    report."""
+    from replication.cli import cli  # noqa: PLC0415
+
+    raw = F.need_real()
+    path = tmp_path / "panel.parquet"
+    assert CliRunner().invoke(data, ["build", "--raw", str(raw), "--out", str(path)]).exit_code == 0
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["run", "all", "--data", str(path), "--without-r",
+                                   "--set", "indicators=['referrals', 'icpc']",
+                                   "--set", "models=['slope_two_steps']", "--out", str(out)],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    manifest = __import__("json").loads((out / "run.json").read_text())
+    assert manifest["ran"] == ["panel_correlations", "wilkins2018", "wilkins2020", "hood2021"]
+    assert "no LA has a value of the outcome 'inadequate_2012_13'" in manifest["not_run"]["hood2016"]
+    # wilkins2018: first SIF reports published by 2016-03-31 -> 85 LAs (paper 87)
+    s18 = pd.read_csv(out / "wilkins2018" / "sample_vs_paper.csv").set_index("category")
+    assert s18["reproduced_n"].tolist()[:3] == [20, 42, 23]
+    assert s18["paper_n"].tolist()[:3] == [22, 44, 21]
+    # wilkins2020: ILACS January 2018 to March 2019 -> 48 LAs (paper 47)
+    s20 = pd.read_csv(out / "wilkins2020" / "sample.csv")
+    assert int(s20["included"].sum()) == 48
+    t2 = pd.read_csv(out / "hood2021" / "table2.csv")
+    assert set(t2["indicator"]) == {"referrals", "icpc"} and t2["converged"].all()
+    assert (out / "data" / "build_issues.csv").is_file()
+    ex = pd.read_csv(out / "wilkins2020" / "exclusions.csv")
+    assert (ex["stage"] == "sample").sum() == len(s20) - 48

@@ -119,7 +119,8 @@ def test_wilkins2020_against_r(r20):
     t5 = r20.tables["table5"]
     terms = [r for r in t5["row"] if r not in ("Full model", "(Intercept)")]
     assert terms, "the synthetic panel's final model has predictors"
-    inp = d[["category", "outcome", "spend_total", "deprivation_tertile", *terms]].copy()
+    cols = list(dict.fromkeys(["category", "outcome", "spend_total", "deprivation_tertile", *terms]))
+    inp = d[cols].copy()
     inp["category"] = inp["category"].astype(str)
     got = call_r(R20, {"d": inp, "terms": terms}).value
     tt = r20.tables["ttests"].set_index("variable").loc["spend_total"]
