@@ -182,8 +182,14 @@ def _seed_meta(header_seed: int | None, inp: dict[str, Any]) -> tuple[Any, str |
 
 
 # The script is evaluated as the body of a block so that, after it, the same R session
-# reports RNGkind() and whether the script drew from (or reseeded) R's RNG.
-_WRAP = """.csc_fx_rng0 <- get0(".Random.seed", envir = globalenv(), inherits = FALSE)
+# reports RNGkind() and whether the script drew from (or reseeded) R's RNG. It starts from R's
+# default kinds and no .Random.seed, as a fresh Rscript does: an in-process R (rpy2) would
+# otherwise carry one fixture's RNGkind() into the next.
+_WRAP = """suppressWarnings(RNGkind("Mersenne-Twister", "Inversion", "Rejection"))
+if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
+  rm(".Random.seed", envir = globalenv())
+{set_seed}
+.csc_fx_rng0 <- get0(".Random.seed", envir = globalenv(), inherits = FALSE)
 .csc_fx_value <- {{
 {code}
 }}
@@ -201,7 +207,9 @@ def _run_raw(name: str, inp: dict[str, Any], code: str | None = None) -> tuple[A
     from replication.rbridge.core import _run_json  # noqa: PLC0415
 
     payload = json.dumps(_encode(inp), allow_nan=False)
-    raw = json.loads(_run_json(payload, _WRAP.format(code=code), ["jsonlite", *packages], seed))
+    set_seed = "" if seed is None else f"set.seed({int(seed)})"  # the script's '# seed:' header
+    raw = json.loads(_run_json(payload, _WRAP.format(code=code, set_seed=set_seed),
+                               ["jsonlite", *packages], None))
     if "missing_package" in raw:
         from replication.rbridge.core import RNotAvailable, debian_package  # noqa: PLC0415
 
