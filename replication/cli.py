@@ -75,20 +75,30 @@ def _load_panel(data: str, seed: int, noise: str = "negbin"):
     return load_panel(path)
 
 
-def _parse_settings(settings: tuple[str, ...], modules: list) -> dict:
-    """``NAME=VALUE`` pairs -> {name: value}; each name must be an option of some study run."""
+def _parse_settings(settings: tuple[str, ...], modules: dict) -> dict:
+    """``NAME=VALUE`` or ``STUDY.NAME=VALUE`` pairs -> {key: value}; each name must be an
+    option of some study run (of that study, when qualified)."""
     import ast  # noqa: PLC0415
 
     from replication.papers import study_options  # noqa: PLC0415
 
-    known = set().union(*(study_options(m) for m in modules)) if modules else set()
+    options = {name: study_options(m) for name, m in modules.items()}
+    known = set().union(*options.values()) if options else set()
     chosen = {}
     for item in settings:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name:
             raise _Failure(f"--set {item!r}: expected NAME=VALUE")
-        if name not in known:
+        study, dot, option = name.rpartition(".")
+        if dot:
+            if study not in options:
+                raise _Failure(f"--set {name}: {study!r} is not a study of this run "
+                               f"({', '.join(options) or 'none'})")
+            if option not in options[study]:
+                raise _Failure(f"--set {name}: {study} has no option {option!r}; known: "
+                               + ", ".join(sorted(options[study])))
+        elif name not in known:
             raise _Failure(f"--set {name}: no study in this run has that option; known: "
                            + ", ".join(sorted(known)))
         try:
@@ -127,8 +137,9 @@ def _build_note(panel, data: str) -> str:
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Set a study option (repeatable), e.g. --set alpha=0.5 --set s=lambda.1se; "
                    "VALUE is read as a Python literal (number, True, None, [list]) or else as text. "
-                   "With 'all', each option goes to the studies that have it. The report lists "
-                   "every option, its default and its alternatives.")
+                   "With 'all', each option goes to the studies that have it; STUDY.NAME=VALUE "
+                   "sets it for one study only. The report lists every option, its default and "
+                   "its alternatives.")
 def run(study: str, data: str, seed: int, out_dir: str, with_r: bool | None,
         settings: tuple[str, ...] = (), noise: str = "negbin") -> None:
     """Run STUDY ('all' or one of the studies) and write its tables and figures to --out."""
@@ -146,7 +157,8 @@ def run(study: str, data: str, seed: int, out_dir: str, with_r: bool | None,
     if study != "all" and study not in STUDIES:
         raise _Failure(f"unknown study {study!r}; choose 'all' or one of: {', '.join(STUDIES)}")
     wanted = list(STUDIES) if study == "all" else [study]
-    chosen = _parse_settings(settings, [m for m in map(study_module, wanted) if m is not None])
+    chosen = _parse_settings(settings, {n: m for n in wanted
+                                        if (m := study_module(n)) is not None})
     t0 = time.perf_counter()
     try:
         if data != "synthetic" and (seed != 0 or noise != "negbin"):
@@ -182,6 +194,8 @@ def run(study: str, data: str, seed: int, out_dir: str, with_r: bool | None,
             kwargs = {"with_r": with_r} if "with_r" in inspect.signature(mod.run).parameters else {}
             accepted = study_options(mod)
             kwargs.update({k: v for k, v in chosen.items() if k in accepted})
+            kwargs.update({k.partition(".")[2]: v for k, v in chosen.items()
+                           if "." in k and k.partition(".")[0] == name})
             try:
                 results.append(mod.run(panel, progress=cb, **kwargs))
             except (ValueError, KeyError, TypeError) as exc:

@@ -130,3 +130,21 @@ def test_set_refuses_an_unknown_option_and_a_bad_value_with_one_line(tmp_path):
                                    "--out", str(tmp_path)])
     assert res.exit_code == 1
     assert "hood2016: s must be 'lambda.min' or 'lambda.1se', got 'lambda.2se'" in " ".join(res.output.split())
+
+
+def test_set_can_name_the_study_an_option_is_for(tmp_path):
+    res = _run("run", "all", "--without-r", "--set", "hood2021.window=(-2, 2)",
+               "--set", "hood2021.indicators=['icpc']", "--set", "hood2021.models=['slope_two_steps']",
+               "--set", "wilkins2020.candidate_p=0.1", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    h21 = pd.read_csv(tmp_path / "hood2021" / "options.csv").set_index("option")
+    assert h21.loc["window", ["value", "changed"]].tolist() == ["[-2, 2]", True]
+    w18 = pd.read_csv(tmp_path / "wilkins2018" / "options.csv").set_index("option")
+    assert not w18.loc["window", "changed"]  # the same name in another study is untouched
+    w20 = pd.read_csv(tmp_path / "wilkins2020" / "options.csv").set_index("option")
+    assert w20.loc["candidate_p", ["value", "changed"]].tolist() == ["0.1", True]
+    bad = CliRunner().invoke(cli, ["run", "hood2016", "--set", "hood2021.window=(-2, 2)",
+                                   "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 1 and "'hood2021' is not a study of this run" in bad.output
+    bad = CliRunner().invoke(cli, ["run", "all", "--set", "hood2016.window=1", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 1 and "hood2016 has no option 'window'" in bad.output
