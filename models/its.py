@@ -84,10 +84,13 @@ PSEUDO_KINDS: frozenset[str] = frozenset({"money", "fte", "amount"})
 LIKELIHOOD_ML = "Poisson maximum likelihood"
 LIKELIHOOD_PSEUDO = "Poisson pseudo-likelihood on the amount (model-based SEs)"
 LIKELIHOOD_PSEUDO_PEARSON = "Poisson pseudo-likelihood on the amount (Pearson-scaled SEs)"
+LIKELIHOOD_PSEUDO_ROBUST = "Poisson pseudo-likelihood on the amount (LA-clustered robust SEs)"
 
-SE_SCALES = ("model", "pearson")
-"""``se_scale`` of :func:`its_fit`: "model" (lme4's vcov, the paper's mepoisson SEs) or
-"pearson" (that vcov times the Pearson dispersion, as a quasi-Poisson GLM scales it)."""
+SE_SCALES = ("model", "pearson", "robust")
+"""``se_scale`` of :func:`its_fit`: "model" (lme4's vcov, the paper's mepoisson SEs);
+"pearson" (that vcov times the Pearson dispersion, as a quasi-Poisson GLM scales it);
+"robust" (the sandwich clustered by LA, in the manner of Stata's ``mepoisson, vce(robust)``:
+see :func:`cluster_robust_vcov`)."""
 
 # --------------------------------------------------------------------------- design
 
@@ -223,6 +226,8 @@ class ITSFit(TidyResult):
     """Pearson dispersion sum((y - mu)^2 / mu) / (n - p - k), mu the conditional means, p the
     fixed effects, k the variance parameters: 1 for Poisson data, the factor by which
     ``se_scale="pearson"`` multiplies the covariance."""
+    robust_vcov: pd.DataFrame | None = field(default=None, repr=False)
+    """The LA-clustered sandwich of the fixed effects (:func:`cluster_robust_vcov`)."""
 
     @property
     def fixef(self) -> pd.Series:
@@ -230,9 +235,14 @@ class ITSFit(TidyResult):
 
     @property
     def vcov(self) -> pd.DataFrame:
-        """lme4's vcov, times :attr:`dispersion` when ``se_scale="pearson"``."""
+        """lme4's vcov; times :attr:`dispersion` when ``se_scale="pearson"``; the LA-clustered
+        sandwich when ``se_scale="robust"``."""
         v = pd.DataFrame(self.glmm.vcov, dtype=float)
-        return v * self.dispersion if self.se_scale == "pearson" else v
+        if self.se_scale == "pearson":
+            return v * self.dispersion
+        if self.se_scale == "robust" and self.robust_vcov is not None:
+            return self.robust_vcov.copy()
+        return v
 
     @property
     def loglik(self) -> float:
@@ -267,12 +277,12 @@ class ITSFit(TidyResult):
 
     def tidy(self) -> pd.DataFrame:
         """The GLMM's tidy table with the % change (100(exp(b) - 1)) and its CI per term
-        (fixed-effect SEs, statistics, p-values and CIs Pearson-scaled when ``se_scale`` is
-        "pearson")."""
+        (fixed-effect SEs, statistics, p-values and CIs from :attr:`vcov` when ``se_scale``
+        is "pearson" or "robust")."""
         tab = self.glmm.tidy().copy()
-        if self.se_scale == "pearson":
+        if self.se_scale != "model":
             fixed = tab["std_error"].notna() & tab["term"].isin(self.glmm.fixef.index)
-            se = tab.loc[fixed, "std_error"] * np.sqrt(self.dispersion)
+            se = np.sqrt(np.diag(self.vcov.loc[tab.loc[fixed, "term"], tab.loc[fixed, "term"]]))
             z = tab.loc[fixed, "estimate"] / se
             q = stats.norm.ppf(0.975)
             tab.loc[fixed, "std_error"] = se
@@ -403,7 +413,8 @@ def its_fit(
     values, as lme4's ``start``) are passed to ``glmer_poisson``. ``se_scale="pearson"``
     multiplies the fixed effects' covariance by the Pearson dispersion (:attr:`ITSFit.dispersion`;
     not in the paper): SEs that do not depend on the unit of a pseudo-likelihood amount, and
-    that widen for counts more variable than Poisson, at no extra fitting cost.
+    that widen for counts more variable than Poisson, at no extra fitting cost;
+    ``se_scale="robust"`` uses the LA-clustered sandwich (:func:`cluster_robust_vcov`).
     """
     if se_scale not in SE_SCALES:
         raise ValueError(f"se_scale must be one of {SE_SCALES}, got {se_scale!r}")
@@ -431,9 +442,11 @@ def its_fit(
         formula=formula,
         outcome=outcome,
         outcome_kind=outcome_kind,
-        likelihood=(LIKELIHOOD_ML if not pseudo else LIKELIHOOD_PSEUDO_PEARSON
-                    if se_scale == "pearson" else LIKELIHOOD_PSEUDO),
+        likelihood=(LIKELIHOOD_ML if not pseudo else {
+            "pearson": LIKELIHOOD_PSEUDO_PEARSON, "robust": LIKELIHOOD_PSEUDO_ROBUST}.get(
+                se_scale, LIKELIHOOD_PSEUDO)),
         se_scale=se_scale,
+        robust_vcov=(cluster_robust_vcov(res, data, y) if se_scale == "robust" else None),
         dispersion=pearson_dispersion(y, np.asarray(res.fitted_values, dtype=float),
                                       len(res.fixef) + len(np.atleast_1d(res.theta))),
         nagq=glmm_nagq,
@@ -528,6 +541,27 @@ def fit_impact_models(
 
 
 # --------------------------------------------------------------------------- reporting
+
+
+def cluster_robust_vcov(glmm: Any, data: pd.DataFrame, y: np.ndarray,
+                        group: str = "la") -> pd.DataFrame:
+    """The fixed effects' sandwich covariance clustered by ``group``:
+    ``V (sum_i s_i s_i') V * G / (G - 1)``, with V lme4's vcov (the bread), s_i = X_i'(y_i -
+    mu_i) the score of group i at the conditional modes (mu the conditional means: the
+    Laplace approximation of the group's marginal score) and G the number of groups. Valid
+    whatever the variance of the counts within a group (overdispersion, correlation over
+    years), as Stata's ``mepoisson, vce(robust)``; the fit itself is unchanged."""
+    names = list(glmm.fixef.index)
+    X = np.column_stack([np.ones(len(data)) if n == "(Intercept)" else
+                         data[n].to_numpy(dtype=float) for n in names])
+    r = np.asarray(y, dtype=float) - np.asarray(glmm.fitted_values, dtype=float)
+    codes, groups = pd.factorize(data[group])
+    scores = np.zeros((len(groups), len(names)))
+    np.add.at(scores, codes, X * r[:, None])
+    G = len(groups)
+    meat = scores.T @ scores * (G / (G - 1.0) if G > 1 else np.nan)
+    V = pd.DataFrame(glmm.vcov, dtype=float).loc[names, names].to_numpy()
+    return pd.DataFrame(V @ meat @ V, index=names, columns=names)
 
 
 def pearson_dispersion(y: np.ndarray, mu: np.ndarray, n_params: int) -> float:

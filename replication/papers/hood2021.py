@@ -114,7 +114,8 @@ OPTION_DOCS: dict[str, OptionDoc] = {
         "not in the paper"),
     "se_scale": OptionDoc('"model" (every SE model-based, as lme4 and mepoisson report); '
                           '"pearson" (every SE Pearson-scaled: quasi-Poisson, for counts more '
-                          "variable than Poisson)",
+                          'variable than Poisson); "robust" (every SE from the sandwich '
+                          "clustered by LA, as mepoisson's vce(robust))",
                           "Pearson-scaled SEs for the pseudo-likelihood amounts (money, FTE, "
                           "levels), whose model-based SEs depend on the amount's unit; "
                           "model-based for counts, as the paper"),
@@ -282,16 +283,17 @@ def median_by_event_year(panel: Any, df: pd.DataFrame, indicators: Sequence[str]
 # --------------------------------------------------------------------------- fits
 
 
-SE_SCALE_CHOICES = ("pseudo", "model", "pearson")
-"""The study's ``se_scale`` option: which fits get Pearson-scaled SEs
-(:func:`models.its.its_fit`'s ``se_scale``): the pseudo-likelihood amounts only, none, or all."""
+SE_SCALE_CHOICES = ("pseudo", "model", "pearson", "robust")
+"""The study's ``se_scale`` option (:func:`models.its.its_fit`'s ``se_scale`` per fit):
+Pearson-scaled SEs for the pseudo-likelihood amounts only, model-based SEs for all,
+Pearson-scaled for all, or LA-clustered robust SEs for all."""
 
 
 def _fit_se_scale(choice: str, kind: str) -> str:
     """its_fit's se_scale for an indicator of outcome ``kind`` under the study's choice."""
-    if choice == "pearson" or (choice == "pseudo" and kind in its.PSEUDO_KINDS):
-        return "pearson"
-    return "model"
+    if choice in ("pearson", "robust"):
+        return choice
+    return "pearson" if choice == "pseudo" and kind in its.PSEUDO_KINDS else "model"
 
 
 def _fit_batch(
@@ -365,7 +367,7 @@ def _fit_batch(
         out["n_excluded"] = len(fit.excluded)
         out["excluded"] = fit.excluded
         out["fit_info"] = {"loglik": fit.loglik, "formula": fit.formula, "nagq": fit.nagq,
-                           "pearson": fit.se_scale == "pearson",
+                           "se_scale": fit.se_scale,
                            "theta": fit.glmm.theta.to_numpy(dtype=float),
                            "fixef": fit.glmm.fixef.to_numpy(dtype=float)}
     return out
@@ -582,9 +584,13 @@ one <- function(cs) {
   if (is.null(fit)) return(list(failed = TRUE, message = msg))
   fe <- fixef(fit)
   V <- as.matrix(vcov(fit))
-  if (isTRUE(cs$pearson)) {  # Pearson dispersion on the conditional means, as its_fit
+  if (identical(cs$se_scale, "pearson")) {  # Pearson dispersion on the conditional means
     V <- V * sum(residuals(fit, type = "pearson")^2) /
       (nobs(fit) - length(fe) - length(getME(fit, "theta")))
+  }
+  if (identical(cs$se_scale, "robust")) {  # sandwich clustered by LA, scores at the modes
+    S <- rowsum(getME(fit, "X") * (d$y - fitted(fit)), d$la)
+    V <- V %*% crossprod(S) %*% V * nrow(S) / (nrow(S) - 1)
   }
   keep <- intersect(terms, names(fe))
   b <- setNames(rep(0, length(terms)), terms)
@@ -622,7 +628,7 @@ def _r_case(data: pd.DataFrame, kind: str, info: dict[str, Any],
     if off is not None:
         d["off"] = off
     return {"data": d, "formula": info["formula"], "nagq": int(info["nagq"]),
-            "has_offset": off is not None, "pearson": bool(info.get("pearson", False))}
+            "has_offset": off is not None, "se_scale": str(info.get("se_scale", "model"))}
 
 
 CASES_PER_PROCESS = 6
@@ -842,8 +848,9 @@ def run(
 
     Options (defaults in :data:`DEFAULT_OPTIONS`; alternatives in :data:`OPTION_DOCS`):
     ``years`` the panel years used ((2010, 2019): the paper's 2009-10 to 2018-19; None =
-    every year); ``se_scale`` which SEs are Pearson-scaled ("pseudo": the pseudo-likelihood
-    amounts; "model"; "pearson": all); ``window`` event years kept for the fits
+    every year); ``se_scale`` the SEs ("pseudo": Pearson-scaled for the pseudo-likelihood
+    amounts, model-based otherwise; "model"; "pearson": all Pearson-scaled; "robust": all
+    clustered by LA); ``window`` event years kept for the fits
     ((-3, 3), the paper's seven years; None = every year); ``stage_scale`` "stage" (the
     year-on-year change in each stage, the paper's reading) or "term" (each coefficient);
     ``criterion`` "aic" or "bic" for the comparison's ``chosen``; ``models`` the impact
@@ -960,10 +967,10 @@ def run(
                 f"Planted effects (log link) covered by their 95% CI: {int(ok['covered'].sum())} "
                 f"of {len(ok)} ({100 * ok['covered'].mean():.0f}%); synthetic noise "
                 f"{truth.noise!r}" + ("" if truth.noise == "poisson" or opts["overdispersion"]
-                                      == "olre" or opts["se_scale"] == "pearson" else
-                                      " (extra-Poisson variation: the Poisson model's CIs are "
-                                      "too narrow for counts; see se_scale='pearson' or "
-                                      "overdispersion='olre')")
+                                      == "olre" or opts["se_scale"] in ("pearson", "robust")
+                                      else " (extra-Poisson variation: the Poisson model's CIs "
+                                      "are too narrow for counts; see se_scale='robust', "
+                                      "se_scale='pearson' or overdispersion='olre')")
                 + ".")
         else:
             notes.append("Planted effects are compared only for impact_model='slope_two_steps' "

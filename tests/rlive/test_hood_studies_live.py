@@ -58,12 +58,17 @@ def test_hood2016_python_vs_r(h16_panel, options):
     assert any("Python vs R" in n and "within tolerance" in n for n in res.notes)
 
 
-def test_hood2021_python_vs_r():
-    """A 60-LA panel and four indicators, the paper's model for all LAs by nAGQ = 7."""
+@pytest.mark.parametrize("se_scale", ["pseudo", "robust"])
+def test_hood2021_python_vs_r(se_scale):
+    """A 60-LA panel and four indicators, the paper's model for all LAs by nAGQ = 7; the SEs
+    as the study reports them (Pearson-scaled amounts; or every SE LA-clustered), the R side
+    scaling lme4's vcov in R."""
     need_r_packages("lme4")
     panel = make_panel(seed=5, n_la=60, noise="poisson")
     res = hood2021.run(panel, n_jobs=1, indicators=HOOD2021_INDICATORS,
-                       models=("slope_two_steps",), with_r=True)
+                       models=("slope_two_steps",), with_r=True, se_scale=se_scale)
+    assert set(res.tables["table2"]["se_scale"]) == (
+        {"model", "pearson"} if se_scale == "pseudo" else {"robust"})
     vr = res.tables["python_vs_r"]
     assert list(vr.columns[:8]) == list(hood2021.R_COLUMNS)
     assert vr["within"].all(), vr[~vr["within"]].to_string()
