@@ -891,7 +891,11 @@ def run(
         raise ValueError(f"outcome_kinds: unknown kind(s) {bad}; choose from {its.OUTCOME_KINDS}")
     df, kinds, notes = _analysis_frame(panel, opts["indicators"], override)
     if opts["years"] is not None:
-        lo, hi = (int(v) for v in opts["years"])
+        yrs = opts["years"]
+        if not (isinstance(yrs, (tuple, list)) and len(yrs) == 2
+                and all(isinstance(v, (int, np.integer)) for v in yrs) and yrs[0] <= yrs[1]):
+            raise ValueError(f"years must be None or (first, last) panel years, got {yrs!r}")
+        lo, hi = (int(v) for v in yrs)
         outside = ~df["year"].between(lo, hi)
         if outside.all():
             raise ValueError(f"years={opts['years']!r}: the panel has no LA-year in {lo}-{hi}")

@@ -430,3 +430,26 @@ def test_fixed_effects_robustness_check_is_a_named_option():
     assert res.options["fixed_effects_check"] is True
     assert "fixed_effects_check" not in hood2021.run(
         panel, n_jobs=1, indicators=["icpc"], models=("slope_two_steps",)).tables
+
+
+def test_ilacs_numbers_and_the_years_option_by_hand():
+    panel = make_panel(seed=3, n_la=40, noise="poisson")
+    las = panel.las
+    las["sif_overall"] = np.where(np.arange(len(las)) < 2, "outstanding", "good")
+    res = hood2021.run(panel, n_jobs=1, indicators=["icpc"], models=("slope_two_steps",),
+                       years=(2012, 2017))
+    pv = res.tables["published_vs_reproduced"].set_index("id")["reproduced"]
+    d = pd.to_datetime(las["ilacs_date"])
+    grades = las.loc[d.between("2018-01-01", "2019-12-31"), "ilacs_judgement"].dropna()
+    assert len(grades) > 0
+    assert pv["in_ilacs_pct"] == pytest.approx(100 * grades.isin(["good", "outstanding"]).mean())
+    assert pv["d_outstanding_ratio"] == pytest.approx((grades == "outstanding").sum() / 2)
+    # years: only 2012-2017 are fitted, and the note names the years left out
+    assert pv["d_years"] == 6
+    assert any("outside 2012-2017 (option years) are not used: [2008, 2009, 2010, 2011, 2018, "
+               "2019]" in n for n in res.notes)
+    with pytest.raises(ValueError, match="no LA-year in 2030-2031"):
+        hood2021.run(panel, n_jobs=1, indicators=["icpc"], years=(2030, 2031))
+    for bad in (5, (2019, 2012), ("2012", "2017")):
+        with pytest.raises(ValueError, match="years must be None or"):
+            hood2021.run(panel, n_jobs=1, indicators=["icpc"], years=bad)
